@@ -1,0 +1,23 @@
+/** Environment variable names shared by the Lambda functions, the CDK stack and the local stack. */
+export const ENV = {
+  /** DynamoDB table name of the event store. */
+  table: 'EVENTS_TABLE',
+  /** ARN of the SNS FIFO events topic. */
+  topicArn: 'EVENTS_TOPIC_ARN',
+  /** ARN of the operator alert topic. */
+  alertsTopicArn: 'ALERTS_TOPIC_ARN',
+  /** Route name of the provider an ingest function serves. */
+  provider: 'WEBHOOK_PROVIDER',
+  /** Secrets Manager secret (ARN or name) holding the provider's keys (AWS). */
+  secretId: 'PROVIDER_SECRET_ID',
+  /** The provider's keys as JSON `{"keys": [...]}` or one plain key (local runs only). */
+  keys: 'PROVIDER_KEYS',
+  /** Header carrying the signature, for providers that let the receiver choose. */
+  signatureHeader: 'SIGNATURE_HEADER',
+  /** Accepted skew of signed timestamps, seconds. */
+  toleranceSeconds: 'SIGNATURE_TOLERANCE_SECONDS',
+  /** How long stored events are kept (and so the dedupe window), days. */
+  retentionDays: 'RETENTION_DAYS',
+  /** How long one ingest attempt holds an event before a retry may take it over, seconds. */
+  leaseSeconds: 'LEASE_SECONDS',
+} as const;

@@ -1,0 +1,90 @@
+import * as v from 'valibot';
+import type { NormalizedEvent } from '../contract/eventContract.ts';
+import { parseJson } from './losslessJson.ts';
+import { payloadHash } from './payloadHash.ts';
+import type { AuthFailure, Headers, ProviderModule, ProviderSettings } from './providerModule.ts';
+
+/** What the pure part of the intake decided about one delivery; no AWS call has happened yet. */
+export type IntakeResult =
+  | { kind: 'unauthentic'; reason: AuthFailure }
+  | { kind: 'rejected'; reason: string }
+  | { kind: 'quarantine'; reason: string }
+  | { kind: 'event'; event: NormalizedEvent; dedupeKey: string; hash: string };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Authenticate, parse without losing digits, validate, key and normalize one delivery.
+ *
+ * @example
+ * const result = intake(apara, rawBody, headers, settings, new Date());
+ * if (result.kind === 'event') store(result.event, result.dedupeKey, result.hash);
+ */
+export function intake(
+  provider: ProviderModule,
+  rawBody: Buffer,
+  headers: Headers,
+  settings: ProviderSettings,
+  receivedAt: Date,
+): IntakeResult {
+  const verified = provider.verify(rawBody, headers, settings, receivedAt);
+  if (!verified.ok) return { kind: 'unauthentic', reason: verified.reason };
+
+  let payload: unknown;
+  try {
+    payload = parseJson(utf8.decode(rawBody));
+  } catch (error) {
+    return { kind: 'quarantine', reason: `invalid JSON: ${(error as Error).message}` };
+  }
+
+  const parsed = v.safeParse(provider.schema, payload);
+  if (!parsed.success) return { kind: 'quarantine', reason: describeIssues(parsed.issues) };
+
+  const mismatch = provider.checkHeaders?.(parsed.output, headers);
+  if (mismatch) return { kind: 'rejected', reason: mismatch };
+
+  const dedupeKey = provider.dedupeKey(parsed.output, headers);
+  const parts = provider.normalize(parsed.output, { headers, receivedAt });
+  const receivedat = receivedAt.toISOString();
+  const event: NormalizedEvent = {
+    specversion: '1.0',
+    id: dedupeKey,
+    source: `webhooks/${provider.name}`,
+    type: `${provider.name}.${parts.eventType}`,
+    subject: parts.subject,
+    time: parts.time ?? receivedat,
+    datacontenttype: 'application/json',
+    data: parts.data,
+    provider: provider.name,
+    receivedat,
+    outcome: parts.outcome,
+    amounts: parts.amounts,
+  };
+  return { kind: 'event', event, dedupeKey, hash: payloadHash(payload) };
+}
+
+/**
+ * Valibot issues as one readable line: each issue's field path, then what was expected and what kind
+ * of value came. Values themselves are left out (they may be personal data), except an unknown
+ * event type, which is what an operator needs to see.
+ */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  return issues
+    .map((issue) => {
+      const path = v.getDotPath(issue) ?? '(body)';
+      const showValue = /type$/i.test(path) && typeof issue.input === 'string';
+      const got = showValue ? JSON.stringify(issue.input) : kindOf(issue.input);
+      const expected = issue.type === 'custom' ? issue.message.replace(/^expected /, '') : issue.expected;
+      return `${path}: expected ${expected ?? issue.type}, got ${got}`;
+    })
+    .join('; ')
+    .slice(0, 1000);
+}
+
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'object' && (value as { isLosslessNumber?: boolean }).isLosslessNumber) return 'number';
+  return typeof value;
+}

@@ -1,0 +1,54 @@
+/**
+ * The shape of every AWS resource the system needs, defined once. The CDK stack (infra/) and the
+ * local stack (local/) both build from these definitions, so the two cannot drift apart.
+ */
+
+/** The event store: one DynamoDB table, on-demand. */
+export const EVENT_TABLE = {
+  /** Partition key (string). Event items: `<provider>#<dedupe key>`; other item kinds use their own prefix. */
+  partitionKey: 'pk',
+  /** TTL attribute: epoch seconds after which DynamoDB may delete the item (lazily, up to 48 h later). */
+  ttlAttribute: 'x',
+  /**
+   * Sparse index of events that were stored but whose publish failed: only those items carry `pend`,
+   * so the sweeper reads a handful of keys instead of the table, and a normal event pays no index write.
+   */
+  pendingIndex: { name: 'pending', partitionKey: 'pend', sortKey: 'due' },
+} as const;
+
+/** The SNS FIFO topic every normalized event is published to. */
+export const EVENTS_TOPIC = {
+  localName: 'webhook-events.fifo',
+  attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'false' },
+} as const;
+
+/** Message attributes set on each published event; subscription filter policies match on these. */
+export const MESSAGE_ATTRIBUTES = ['provider', 'type', 'outcome'] as const;
+
+/** Receives before a message is moved to its dead-letter queue. */
+export const MAX_RECEIVE_COUNT = 3;
+
+/** The default consumer's queue (SQS FIFO), fed by the events topic with raw message delivery. */
+export const HANDLER_QUEUE = {
+  localName: 'webhook-handler.fifo',
+  localDlqName: 'webhook-handler-dlq.fifo',
+  visibilityTimeoutSeconds: 60,
+  /** Message retention of the DLQ (14 days, the SQS maximum). */
+  dlqRetentionSeconds: 14 * 24 * 3600,
+} as const;
+
+/** The operator alert topic (standard SNS): action_required and failed outcomes, alarms. */
+export const ALERTS_TOPIC = { localName: 'webhook-alerts' } as const;
+
+/** A queue for another service, declared in configuration. */
+export interface SubscriberQueue {
+  /** Logical name, letters, digits and dashes; the queue is `<name>.fifo`. */
+  name: string;
+  /** SNS filter policy on the message attributes, e.g. `{ "provider": ["apara"], "outcome": ["succeeded"] }`. */
+  filterPolicy?: Partial<Record<(typeof MESSAGE_ATTRIBUTES)[number], string[]>>;
+  /** Another AWS account that owns the consumer and may subscribe its own queue. */
+  consumerAccountId?: string;
+}
+
+/** The sweeper's schedule, in minutes. */
+export const SWEEPER_INTERVAL_MINUTES = 1;
