@@ -65,3 +65,14 @@ export interface ProviderModule<Event = unknown> {
 }
 
 export type { NormalizedEvent };
+
+/**
+ * Signs a delivery exactly as the provider does (its headers, its timestamp format). Used by tests and
+ * by the local sample sender, never by the ingest path. Returns the headers to send, lower-cased.
+ */
+export type SignDelivery = (
+  rawBody: Buffer,
+  key: string,
+  now: Date,
+  settings?: Pick<ProviderSettings, 'signatureHeader'>,
+) => Record<string, string>;
