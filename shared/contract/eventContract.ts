@@ -39,8 +39,9 @@ export const AmountSchema = v.pipe(
 );
 
 const ProviderNameSchema = v.pipe(
-  v.picklist(['openpoly', 'apara', 'coinme', 'gnosis-pay']),
-  v.description('The provider route name.'),
+  v.string(),
+  v.regex(/^[a-z][a-z0-9-]*$/),
+  v.description('The provider route name, e.g. "openpoly", "apara", "coinme", "gnosis-pay".'),
 );
 
 const TimestampSchema = v.pipe(v.string(), v.isoTimestamp(), v.description('RFC 3339 timestamp.'));

@@ -1,0 +1,107 @@
+import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import * as v from 'valibot';
+import { type NormalizedEvent, NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
+import { describeIssues } from '../../shared/core/intake.ts';
+import { parseJson } from '../../shared/core/losslessJson.ts';
+import type { EntityStateStore } from '../../shared/entityState.ts';
+import type { EventStore } from '../../shared/eventStore.ts';
+import { log } from '../../shared/log.ts';
+import { METRIC, MetricSet } from '../../shared/metrics.ts';
+
+/** A typed handler for one event type. Throwing fails the message: it is retried, then dead-lettered. */
+export type TypedHandler = (event: NormalizedEvent, tools: HandlerTools) => Promise<void>;
+
+export interface HandlerTools {
+  states: EntityStateStore;
+  alert(event: NormalizedEvent): Promise<void>;
+  metrics: MetricSet;
+}
+
+export interface EventHandlerDependencies {
+  states: EntityStateStore;
+  /** Resolves events published by reference (`dataref`) from the event store. */
+  store: EventStore;
+  sns: SNSClient;
+  alertsTopicArn: string;
+  /** Handlers by exact event type, run after the defaults; `*` runs for every type. */
+  routes?: Record<string, TypedHandler>;
+}
+
+const ATTENTION = new Set<NormalizedEvent['outcome']>(['action_required', 'failed']);
+
+/** Default for every event: keep the entity's latest state; ignore what is older than what we hold. */
+const keepLatestState: TypedHandler = async (event, { states, metrics }) => {
+  const applied = await states.apply(event);
+  if (!applied) metrics.add(METRIC.staleIgnored);
+};
+
+/** Default for action_required and failed outcomes: one operator alert per event, with no personal data. */
+const alertOnAttention: TypedHandler = async (event, tools) => {
+  if (ATTENTION.has(event.outcome)) await tools.alert(event);
+};
+
+/**
+ * The default consumer of the handler queue (SQS FIFO). Messages are processed in order per message
+ * group; when one fails, the rest of its group is returned too (order kept) while other groups go on,
+ * and only the failed ones are reported back (partial batch response).
+ */
+export function makeEventHandler(deps: EventHandlerDependencies) {
+  const processor = new SqsFifoPartialProcessorAsync();
+
+  const alert = async (event: NormalizedEvent) => {
+    if (await deps.states.alerted(event)) return;
+    const summary = {
+      id: event.id,
+      provider: event.provider,
+      type: event.type,
+      outcome: event.outcome,
+      subject: event.subject,
+      time: event.time,
+    };
+    await deps.sns.send(
+      new PublishCommand({
+        TopicArn: deps.alertsTopicArn,
+        Subject: `Webhook ${event.outcome}: ${event.type}`.slice(0, 100),
+        Message: JSON.stringify(summary),
+      }),
+    );
+    await deps.states.recordAlert(event);
+  };
+
+  const handleRecord = async (record: SQSRecord, metrics: MetricSet) => {
+    const event = await readEvent(record, deps.store);
+    const tools: HandlerTools = { states: deps.states, alert, metrics };
+    await keepLatestState(event, tools);
+    await alertOnAttention(event, tools);
+    await deps.routes?.[event.type]?.(event, tools);
+    await deps.routes?.['*']?.(event, tools);
+    metrics.add(METRIC.handled);
+    log.info('event handled', { provider: event.provider, eventId: event.id, type: event.type, outcome: event.outcome });
+  };
+
+  return async function handleEvents(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+    const metrics = new MetricSet({ service: 'event-handler' });
+    try {
+      return await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, metrics), processor, {
+        context,
+        skipGroupOnError: true,
+        throwOnFullBatchFailure: false,
+      });
+    } finally {
+      metrics.flush();
+    }
+  };
+}
+
+/** The normalized event in a message, validated; an event sent by reference is read from the store. */
+async function readEvent(record: SQSRecord, store: EventStore): Promise<NormalizedEvent> {
+  const parsed = v.safeParse(NormalizedEventSchema, parseJson(record.body));
+  if (!parsed.success) throw new Error(`message is not a normalized event: ${describeIssues(parsed.issues)}`);
+  const event = parsed.output;
+  if (event.dataref === undefined) return event;
+  const stored = await store.get(event.dataref);
+  if (!stored?.event) throw new Error(`event ${event.id} refers to a stored item that is missing`);
+  return stored.event;
+}

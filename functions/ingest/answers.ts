@@ -1,0 +1,21 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+/** The small JSON bodies providers get back (they read only the status; people read the rest). */
+export interface AnswerBody {
+  status: 'accepted' | 'duplicate' | 'quarantined' | 'rejected' | 'unauthorized' | 'retry' | 'unavailable';
+  id?: string;
+  reason?: string;
+}
+
+export function answer(statusCode: number, body: AnswerBody, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** 503 with Retry-After: the provider should come back; nothing internal is said. */
+export function retryLater(seconds: number, status: 'retry' | 'unavailable' = 'unavailable') {
+  return answer(503, { status }, { 'retry-after': String(Math.max(1, seconds)) });
+}

@@ -1,0 +1,40 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { ENV } from '../../shared/config.ts';
+import { EventStore } from '../../shared/eventStore.ts';
+import { cachedKeySource, parseKeys } from '../../shared/providerKeys.ts';
+import { EventPublisher } from '../../shared/publisher.ts';
+import { providerNamed } from '../../shared/providers/registry.ts';
+import { CLIENT_CONFIG, numberEnv, requiredEnv } from '../awsConfig.ts';
+import { makeIngestHandler } from './ingestHandler.ts';
+
+const provider = providerNamed(requiredEnv(ENV.provider));
+const secretId = process.env[ENV.secretId];
+const secrets = secretId ? new SecretsManagerClient(CLIENT_CONFIG) : undefined;
+
+const keys = cachedKeySource(
+  async () => {
+    if (secrets && secretId) {
+      const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+      return parseKeys(SecretString ?? '');
+    }
+    return parseKeys(process.env[ENV.keys] ?? '');
+  },
+  {
+    ...(process.env[ENV.signatureHeader] ? { signatureHeader: process.env[ENV.signatureHeader] } : {}),
+    toleranceSeconds: numberEnv(ENV.toleranceSeconds, 300),
+  },
+);
+
+/** The ingest Lambda: API Gateway HTTP API (payload v2) → verified, stored, published event. */
+export const handler = makeIngestHandler({
+  provider,
+  keys,
+  store: new EventStore(new DynamoDBClient(CLIENT_CONFIG), {
+    table: requiredEnv(ENV.table),
+    leaseMs: numberEnv(ENV.leaseSeconds, 15) * 1000,
+  }),
+  publisher: new EventPublisher(new SNSClient(CLIENT_CONFIG), requiredEnv(ENV.topicArn)),
+  retentionSeconds: numberEnv(ENV.retentionDays, 30) * 24 * 3600,
+});

@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { intake } from '../../shared/core/intake.ts';
+import type { ProviderModule } from '../../shared/core/providerModule.ts';
+import type { EventStore } from '../../shared/eventStore.ts';
+import { errorField, log } from '../../shared/log.ts';
+import { METRIC, MetricSet } from '../../shared/metrics.ts';
+import type { KeySource } from '../../shared/providerKeys.ts';
+import type { EventPublisher } from '../../shared/publisher.ts';
+import { answer, retryLater } from './answers.ts';
+import { type CheckedContext, type CheckedRequest, requestChecks } from './requestChecks.ts';
+import { serviceUnavailable } from './serviceUnavailable.ts';
+
+export interface IngestDependencies {
+  provider: ProviderModule;
+  keys: KeySource;
+  store: EventStore;
+  publisher: EventPublisher;
+  /** How long stored events (and so dedupe records) are kept; never shorter than the provider's retry span. */
+  retentionSeconds: number;
+  clock?: () => Date;
+}
+
+/** Headers kept with a quarantined delivery: the provider's own (`x-…`) and the content type. */
+function keptHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('x-') || name === 'content-type'));
+}
+
+/**
+ * The ingest Lambda for one provider: authenticate, validate, store durably, publish, answer.
+ * A 200 is sent only once the event (or its quarantine record) is in DynamoDB.
+ */
+export function makeIngestHandler(deps: IngestDependencies) {
+  const { provider, keys, store, publisher } = deps;
+  const clock = deps.clock ?? (() => new Date());
+  const retentionSeconds = Math.max(deps.retentionSeconds, provider.retrySpanSeconds);
+
+  const handle = async (checked: CheckedRequest, metrics: MetricSet): Promise<APIGatewayProxyStructuredResultV2> => {
+    const receivedAt = clock();
+    let result = intake(provider, checked.rawBody, checked.headers, await keys.settings(), receivedAt);
+    if (result.kind === 'unauthentic' && (await keys.refresh())) {
+      result = intake(provider, checked.rawBody, checked.headers, await keys.settings(), receivedAt);
+    }
+
+    switch (result.kind) {
+      case 'unauthentic':
+        metrics.add(METRIC.rejected);
+        log.warn('delivery rejected', { provider: provider.name, status: 401, reason: result.reason });
+        return answer(401, { status: 'unauthorized', reason: result.reason });
+      case 'rejected':
+        metrics.add(METRIC.rejected);
+        log.warn('delivery rejected', { provider: provider.name, status: 400, reason: result.reason });
+        return answer(400, { status: 'rejected', reason: result.reason });
+      case 'quarantine': {
+        const contentKey = createHash('sha256').update(checked.rawBody).digest('base64url');
+        const kept = await store.quarantine({
+          provider: provider.name,
+          contentKey,
+          rawBody: checked.rawBody,
+          headers: keptHeaders(checked.headers),
+          reason: result.reason,
+          retentionSeconds,
+          now: receivedAt,
+        });
+        if (!kept.duplicate) metrics.add(METRIC.quarantined);
+        log.warn('delivery quarantined', { provider: provider.name, pk: kept.pk, reason: result.reason });
+        return answer(200, { status: 'quarantined', reason: result.reason });
+      }
+      case 'event':
+        break;
+    }
+
+    const { event } = result;
+    const claim = await store.claim({
+      provider: provider.name,
+      dedupeKey: result.dedupeKey,
+      hash: result.hash,
+      event,
+      retentionSeconds,
+      now: receivedAt,
+    });
+    const fields = { provider: provider.name, eventId: event.id, type: event.type, outcome: event.outcome };
+    if (claim.kind === 'in_flight') {
+      metrics.add(METRIC.inFlight);
+      log.info('delivery in flight elsewhere', { ...fields, retryAfterSeconds: claim.retryAfterSeconds });
+      return retryLater(claim.retryAfterSeconds, 'retry');
+    }
+    if (claim.kind === 'duplicate') {
+      metrics.add(METRIC.duplicate);
+      log.info('duplicate delivery', { ...fields, eventId: claim.event.id });
+      return answer(200, { status: 'duplicate', id: claim.event.id });
+    }
+
+    if (claim.event.conflict) metrics.add(METRIC.conflict);
+    metrics.add(METRIC.accepted);
+    try {
+      await publisher.publish(claim.event, claim.pk);
+    } catch (error) {
+      metrics.add(METRIC.publishFailed);
+      log.error('publish failed; handing the event to the sweeper', { ...fields, error: errorField(error) });
+      // If even this fails, the error escapes: 503, and the provider's retry takes the event over.
+      await store.markPending(claim.pk, provider.name, clock());
+      return answer(200, { status: 'accepted', id: claim.event.id });
+    }
+    try {
+      await store.markPublished(claim.pk);
+    } catch (error) {
+      // Published and stored: acknowledged. A later duplicate may publish again (consumers are idempotent on id).
+      log.warn('could not mark the event published', { ...fields, error: errorField(error) });
+    }
+    log.info(claim.event.conflict ? 'conflicting event accepted' : 'event accepted', {
+      ...fields,
+      eventId: claim.event.id,
+      result: claim.takenOver ? 'taken_over' : 'stored',
+    });
+    return answer(200, { status: 'accepted', id: claim.event.id });
+  };
+
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CheckedContext>()
+    .use(requestChecks())
+    .use(serviceUnavailable(provider.name))
+    .handler(async function ingestDelivery(_event, context) {
+      const started = performance.now();
+      const metrics = new MetricSet({ provider: provider.name });
+      try {
+        return await handle(context.checked, metrics);
+      } catch (error) {
+        metrics.add(METRIC.storeUnavailable);
+        throw error;
+      } finally {
+        metrics.add(METRIC.ingestLatency, Math.round(performance.now() - started), 'Milliseconds');
+        metrics.flush();
+      }
+    });
+}

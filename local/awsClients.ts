@@ -1,0 +1,28 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
+/** Endpoints of the AWS-compatible servers running on loopback. */
+export interface LocalEndpoints {
+  dynamodb: string;
+  sns: string;
+  sqs: string;
+}
+
+export interface AwsClients {
+  dynamodb: DynamoDBClient;
+  sns: SNSClient;
+  sqs: SQSClient;
+}
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+/** Real @aws-sdk clients pointed at the local servers. */
+export function localClients(endpoints: LocalEndpoints): AwsClients {
+  const base = { region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 2 };
+  return {
+    dynamodb: new DynamoDBClient({ ...base, endpoint: endpoints.dynamodb }),
+    sns: new SNSClient({ ...base, endpoint: endpoints.sns }),
+    sqs: new SQSClient({ ...base, endpoint: endpoints.sqs }),
+  };
+}

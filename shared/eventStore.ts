@@ -1,0 +1,336 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { NormalizedEvent } from './contract/eventContract.ts';
+import { parseJson, stringifyJson } from './core/losslessJson.ts';
+import { EVENT_TABLE } from './resources.ts';
+
+/** Lifecycle of a stored delivery. */
+export type EventStatus = 'received' | 'published' | 'quarantined';
+
+/**
+ * What the store says about a delivery it was asked to keep:
+ * - `stored`: new (or an expired record overwritten, or a stalled one taken over): this caller must publish it;
+ * - `duplicate`: already published (or already quarantined): answer 200, publish nothing;
+ * - `in_flight`: another invocation holds it right now: answer 503 with Retry-After.
+ */
+export type ClaimResult =
+  | { kind: 'stored'; pk: string; event: NormalizedEvent; takenOver: boolean }
+  | { kind: 'duplicate'; pk: string; event: NormalizedEvent }
+  | { kind: 'in_flight'; retryAfterSeconds: number };
+
+export interface EventStoreOptions {
+  table: string;
+  /** How long one attempt holds a new event before another may take it over. */
+  leaseMs: number;
+}
+
+/** A quarantined delivery: authentic, but not an event we can read. */
+export interface QuarantinedDelivery {
+  pk: string;
+  provider: string;
+  reason: string;
+  rawBody: Buffer;
+  headers: Record<string, string>;
+  receivedAt: Date;
+}
+
+// Attribute names are short on purpose: on-demand writes are billed per 1 KB of item, names included.
+const A = {
+  pk: EVENT_TABLE.partitionKey,
+  status: 's',
+  hash: 'h',
+  lease: 'l',
+  expiry: EVENT_TABLE.ttlAttribute,
+  event: 'e',
+  receivedAt: 't',
+  pending: EVENT_TABLE.pendingIndex.partitionKey,
+  due: EVENT_TABLE.pendingIndex.sortKey,
+  rawBody: 'b',
+  headers: 'hd',
+  reason: 'why',
+} as const;
+
+const n = (value: number): AttributeValue => ({ N: String(value) });
+const s = (value: string): AttributeValue => ({ S: value });
+
+/** Normalized events are stored deflated: JSON shrinks to about half, which halves the write units. */
+export function packEvent(event: NormalizedEvent): Uint8Array {
+  return deflateRawSync(stringifyJson(event));
+}
+
+export function unpackEvent(bytes: Uint8Array): NormalizedEvent {
+  return parseJson(inflateRawSync(bytes).toString('utf8')) as NormalizedEvent;
+}
+
+/**
+ * The event store on DynamoDB: the durability point of the intake. One conditional write per new
+ * event; the status moves `received` → `published`. Expiry and lease are compared inside condition
+ * expressions, because TTL deletion is lazy.
+ */
+export class EventStore {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly options: EventStoreOptions,
+  ) {}
+
+  get table(): string {
+    return this.options.table;
+  }
+
+  /**
+   * Keeps a new event, or says what already happened to it. A different payload under a key already
+   * used is a conflict: kept under its own key and id, flagged `conflict`, never dropped.
+   */
+  async claim(args: {
+    provider: string;
+    dedupeKey: string;
+    hash: string;
+    event: NormalizedEvent;
+    retentionSeconds: number;
+    now: Date;
+  }): Promise<ClaimResult> {
+    const pk = `${args.provider}#${args.dedupeKey}`;
+    const first = await this.putNew(pk, args.hash, args.event, args.retentionSeconds, args.now);
+    if (first.created) return { kind: 'stored', pk, event: args.event, takenOver: false };
+    if (first.old[A.hash]?.S === args.hash) return this.resolveExisting(pk, first.old, args.now);
+
+    const conflictPk = `${pk}#${args.hash}`;
+    const conflictEvent: NormalizedEvent = { ...args.event, id: `${args.event.id}~${args.hash.slice(0, 12)}`, conflict: true };
+    const second = await this.putNew(conflictPk, args.hash, conflictEvent, args.retentionSeconds, args.now);
+    if (second.created) return { kind: 'stored', pk: conflictPk, event: conflictEvent, takenOver: false };
+    return this.resolveExisting(conflictPk, second.old, args.now);
+  }
+
+  /** Marks a stored event published; it also leaves the sweeper's index if it was there. */
+  async markPublished(pk: string): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.options.table,
+        Key: { [A.pk]: s(pk) },
+        UpdateExpression: 'SET #s = :published REMOVE #l, #pend, #due',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': A.pk, '#s': A.status, '#l': A.lease, '#pend': A.pending, '#due': A.due },
+        ExpressionAttributeValues: { ':published': s('published') },
+      }),
+    );
+  }
+
+  /**
+   * Hands a stored event whose publish failed to the sweeper: puts it in the sparse `pending` index
+   * and releases the lease. Only failed publishes pay for this index write.
+   */
+  async markPending(pk: string, provider: string, now: Date): Promise<void> {
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.options.table,
+        Key: { [A.pk]: s(pk) },
+        UpdateExpression: 'SET #pend = :provider, #due = :now, #l = :now',
+        ConditionExpression: '#s = :received',
+        ExpressionAttributeNames: { '#s': A.status, '#l': A.lease, '#pend': A.pending, '#due': A.due },
+        ExpressionAttributeValues: { ':provider': s(provider), ':now': n(now.getTime()), ':received': s('received') },
+      }),
+    );
+  }
+
+  /** Keys of events waiting for the sweeper, oldest first, with the time each has waited since. */
+  async pendingEvents(provider: string, now: Date, limit = 100): Promise<{ pk: string; due: number }[]> {
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.options.table,
+        IndexName: EVENT_TABLE.pendingIndex.name,
+        KeyConditionExpression: '#pend = :provider AND #due <= :now',
+        ExpressionAttributeNames: { '#pend': A.pending, '#due': A.due },
+        ExpressionAttributeValues: { ':provider': s(provider), ':now': n(now.getTime()) },
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => ({ pk: item[A.pk]?.S ?? '', due: Number(item[A.due]?.N ?? 0) }));
+  }
+
+  /**
+   * Takes a received event whose lease has run out (a crashed or failed attempt): returns it to be
+   * published by the caller, or undefined when it is published already or someone else holds it.
+   */
+  async takeOver(pk: string, now: Date): Promise<NormalizedEvent | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.table,
+          Key: { [A.pk]: s(pk) },
+          UpdateExpression: 'SET #l = :lease',
+          ConditionExpression: '#s = :received AND (attribute_not_exists(#l) OR #l < :now)',
+          ExpressionAttributeNames: { '#s': A.status, '#l': A.lease },
+          ExpressionAttributeValues: {
+            ':lease': n(now.getTime() + this.options.leaseMs),
+            ':now': n(now.getTime()),
+            ':received': s('received'),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const bytes = Attributes?.[A.event]?.B;
+      return bytes ? unpackEvent(bytes) : undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /** Reads one stored item: its status and event, or its quarantine record. */
+  async get(pk: string): Promise<StoredItem | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.options.table, Key: { [A.pk]: s(pk) }, ConsistentRead: true }),
+    );
+    return Item ? toStoredItem(Item) : undefined;
+  }
+
+  /**
+   * Keeps an authentic delivery that is not a readable event, with its raw bytes, the verified
+   * headers and the reason. Retries of the same bytes collapse onto one record.
+   */
+  async quarantine(args: {
+    provider: string;
+    contentKey: string;
+    rawBody: Buffer;
+    headers: Record<string, string>;
+    reason: string;
+    retentionSeconds: number;
+    now: Date;
+  }): Promise<{ pk: string; duplicate: boolean }> {
+    const pk = `${args.provider}#q#${args.contentKey}`;
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.options.table,
+          Item: {
+            [A.pk]: s(pk),
+            [A.status]: s('quarantined'),
+            [A.reason]: s(args.reason),
+            [A.rawBody]: { B: deflateRawSync(args.rawBody) },
+            [A.headers]: s(JSON.stringify(args.headers)),
+            [A.receivedAt]: n(args.now.getTime()),
+            [A.expiry]: n(Math.floor(args.now.getTime() / 1000) + args.retentionSeconds),
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #x < :nowSec',
+          ExpressionAttributeNames: { '#pk': A.pk, '#x': A.expiry },
+          ExpressionAttributeValues: { ':nowSec': n(Math.floor(args.now.getTime() / 1000)) },
+        }),
+      );
+      return { pk, duplicate: false };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return { pk, duplicate: true };
+      throw error;
+    }
+  }
+
+  /** Records that a quarantined delivery was re-ingested (it became an event, or is still invalid). */
+  async resolveQuarantine(pk: string, outcome: { reason?: string; eventPk?: string }): Promise<void> {
+    const resolved = outcome.eventPk !== undefined;
+    const values: Record<string, AttributeValue> = {
+      ':why': s(resolved ? `re-ingested as ${outcome.eventPk}` : (outcome.reason ?? '')),
+    };
+    if (resolved) values[':reingested'] = s('reingested');
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.options.table,
+        Key: { [A.pk]: s(pk) },
+        UpdateExpression: resolved ? 'SET #s = :reingested, #why = :why' : 'SET #why = :why',
+        ExpressionAttributeNames: resolved ? { '#s': A.status, '#why': A.reason } : { '#why': A.reason },
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  private async putNew(
+    pk: string,
+    hash: string,
+    event: NormalizedEvent,
+    retentionSeconds: number,
+    now: Date,
+  ): Promise<{ created: true } | { created: false; old: Record<string, AttributeValue> }> {
+    const nowMs = now.getTime();
+    const nowSec = Math.floor(nowMs / 1000);
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.options.table,
+          Item: {
+            [A.pk]: s(pk),
+            [A.status]: s('received'),
+            [A.hash]: s(hash),
+            [A.lease]: n(nowMs + this.options.leaseMs),
+            [A.receivedAt]: n(nowMs),
+            [A.expiry]: n(nowSec + retentionSeconds),
+            [A.event]: { B: packEvent(event) },
+          },
+          // An item past its expiry is gone for us even if TTL has not deleted it yet.
+          ConditionExpression: 'attribute_not_exists(#pk) OR #x < :nowSec',
+          ExpressionAttributeNames: { '#pk': A.pk, '#x': A.expiry },
+          ExpressionAttributeValues: { ':nowSec': n(nowSec) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { created: true };
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException && error.Item) return { created: false, old: error.Item };
+      throw error;
+    }
+  }
+
+  private async resolveExisting(pk: string, old: Record<string, AttributeValue>, now: Date): Promise<ClaimResult> {
+    const status = old[A.status]?.S as EventStatus | undefined;
+    const stored = old[A.event]?.B;
+    if (status === 'published' && stored) return { kind: 'duplicate', pk, event: unpackEvent(stored) };
+    const lease = Number(old[A.lease]?.N ?? 0);
+    if (lease > now.getTime()) return { kind: 'in_flight', retryAfterSeconds: Math.ceil((lease - now.getTime()) / 1000) };
+    const event = await this.takeOver(pk, now);
+    if (event) return { kind: 'stored', pk, event, takenOver: true };
+    // Someone else took it over between our two requests, or it was just published: ask for a retry.
+    const current = await this.get(pk);
+    if (current?.status === 'published' && current.event) return { kind: 'duplicate', pk, event: current.event };
+    return { kind: 'in_flight', retryAfterSeconds: Math.max(1, Math.ceil(this.options.leaseMs / 1000)) };
+  }
+}
+
+/** A stored item as the operator tools and the sweeper see it. */
+export interface StoredItem {
+  pk: string;
+  status: EventStatus | 'reingested';
+  receivedAt: Date;
+  expiresAt: Date;
+  leaseUntil?: Date;
+  pending: boolean;
+  event?: NormalizedEvent;
+  quarantine?: { reason: string; rawBody: Buffer; headers: Record<string, string> };
+}
+
+export function toStoredItem(item: Record<string, AttributeValue>): StoredItem {
+  const rawBody = item[A.rawBody]?.B;
+  const eventBytes = item[A.event]?.B;
+  return {
+    pk: item[A.pk]?.S ?? '',
+    status: (item[A.status]?.S ?? 'received') as StoredItem['status'],
+    receivedAt: new Date(Number(item[A.receivedAt]?.N ?? 0)),
+    expiresAt: new Date(Number(item[A.expiry]?.N ?? 0) * 1000),
+    ...(item[A.lease]?.N ? { leaseUntil: new Date(Number(item[A.lease]?.N)) } : {}),
+    pending: item[A.pending] !== undefined,
+    ...(eventBytes ? { event: unpackEvent(eventBytes) } : {}),
+    ...(rawBody
+      ? {
+          quarantine: {
+            reason: item[A.reason]?.S ?? '',
+            rawBody: inflateRawSync(rawBody),
+            headers: JSON.parse(item[A.headers]?.S ?? '{}') as Record<string, string>,
+          },
+        }
+      : {}),
+  };
+}
