@@ -27,7 +27,11 @@ const minLevel = LEVELS[(process.env.LOG_LEVEL?.toLowerCase() as Level) ?? 'info
 const pretty = process.env.LOG_FORMAT === 'pretty' || (process.env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true);
 
 /** Where log lines go; tests replace it to capture every line. */
-export const logSink = { write: (line: string) => process.stdout.write(`${line}\n`) };
+export const logSink = {
+  write: (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  },
+};
 
 function emit(level: Level, message: string, fields: LogFields = {}): void {
   if (LEVELS[level] < minLevel) return;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { intake } from '../../shared/core/intake.ts';
 import type { ProviderModule } from '../../shared/core/providerModule.ts';
 import type { EventStore } from '../../shared/eventStore.ts';
@@ -31,7 +31,12 @@ function keptHeaders(headers: Record<string, string>): Record<string, string> {
  * The ingest Lambda for one provider: authenticate, validate, store durably, publish, answer.
  * A 200 is sent only once the event (or its quarantine record) is in DynamoDB.
  */
-export function makeIngestHandler(deps: IngestDependencies) {
+export type IngestHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
   const { provider, keys, store, publisher } = deps;
   const clock = deps.clock ?? (() => new Date());
   const retentionSeconds = Math.max(deps.retentionSeconds, provider.retrySpanSeconds);
@@ -117,7 +122,7 @@ export function makeIngestHandler(deps: IngestDependencies) {
     return answer(200, { status: 'accepted', id: claim.event.id });
   };
 
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CheckedContext>()
+  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CheckedContext>()
     .use(requestChecks())
     .use(serviceUnavailable(provider.name))
     .handler(async function ingestDelivery(_event, context) {
@@ -133,4 +138,6 @@ export function makeIngestHandler(deps: IngestDependencies) {
         metrics.flush();
       }
     });
+  // requestChecks adds `checked` to the context before the handler runs.
+  return handler as unknown as IngestHandler;
 }

@@ -54,7 +54,8 @@ export function intake(
     subject: parts.subject,
     time: parts.time ?? receivedat,
     datacontenttype: 'application/json',
-    data: parts.data,
+    // The payload exactly as parsed (key order, unknown fields, number digits), not the validator's copy.
+    data: payload,
     provider: provider.name,
     receivedat,
     outcome: parts.outcome,

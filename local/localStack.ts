@@ -1,0 +1,80 @@
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { makeEventHandler, type TypedHandler } from '../functions/event-handler/eventHandler.ts';
+import { makeIngestHandler } from '../functions/ingest/ingestHandler.ts';
+import { sweep } from '../functions/sweeper/sweep.ts';
+import { EntityStateStore } from '../shared/entityState.ts';
+import { EventStore } from '../shared/eventStore.ts';
+import { cachedKeySource } from '../shared/providerKeys.ts';
+import { EventPublisher } from '../shared/publisher.ts';
+import { PROVIDER_NAMES, providerNamed } from '../shared/providers/registry.ts';
+import type { AwsClients } from './awsClients.ts';
+import type { LocalKeys } from './localKeys.ts';
+import type { LocalResources } from './provision.ts';
+
+export interface LocalStackOptions {
+  clients: AwsClients;
+  resources: LocalResources;
+  keys: LocalKeys;
+  leaseMs?: number;
+  retentionSeconds?: number;
+  clock?: () => Date;
+  /** The SNS client the ingest path publishes with (tests wrap it to inject failures). */
+  ingestSns?: SNSClient;
+  /** The DynamoDB client the ingest path stores with (tests wrap it to inject failures). */
+  ingestStore?: EventStore;
+  routes?: Record<string, TypedHandler>;
+  /** Per provider settings such as a custom signature header. */
+  signatureHeaders?: Record<string, string>;
+}
+
+/**
+ * The same handlers that run in Lambda, wired to the local servers: one ingest handler per provider,
+ * the sweeper and the default event handler.
+ */
+export function buildLocalStack(options: LocalStackOptions) {
+  const { clients, resources } = options;
+  const leaseMs = options.leaseMs ?? 15_000;
+  const store = new EventStore(clients.dynamodb, { table: resources.table, leaseMs });
+  const publisher = new EventPublisher(clients.sns, resources.topicArn);
+  const ingestStore = options.ingestStore ?? store;
+  const ingestPublisher = options.ingestSns ? new EventPublisher(options.ingestSns, resources.topicArn) : publisher;
+
+  const ingest = Object.fromEntries(
+    PROVIDER_NAMES.map((name) => {
+      const signatureHeader = options.signatureHeaders?.[name];
+      const keys = cachedKeySource(async () => options.keys[name]?.verifyKeys ?? [], {
+        ...(signatureHeader ? { signatureHeader } : {}),
+      });
+      const handler = makeIngestHandler({
+        provider: providerNamed(name),
+        keys,
+        store: ingestStore,
+        publisher: ingestPublisher,
+        retentionSeconds: options.retentionSeconds ?? 30 * 24 * 3600,
+        ...(options.clock ? { clock: options.clock } : {}),
+      });
+      return [name, handler];
+    }),
+  );
+
+  const states = new EntityStateStore(clients.dynamodb, resources.table);
+  const eventHandler = makeEventHandler({
+    states,
+    store,
+    sns: clients.sns,
+    alertsTopicArn: resources.alertsTopicArn,
+    ...(options.routes ? { routes: options.routes } : {}),
+  });
+
+  return {
+    store,
+    states,
+    publisher,
+    ingest,
+    eventHandler,
+    sweep: (clock?: () => Date) =>
+      sweep({ store, publisher, providers: PROVIDER_NAMES, ...(clock ? { clock } : options.clock ? { clock: options.clock } : {}) }),
+  };
+}
+
+export type LocalStack = ReturnType<typeof buildLocalStack>;
