@@ -56,15 +56,15 @@ export const NormalizedEventSchema = v.pipe(
         'Stable event id: the provider event id, or a content key where the provider has none. The same genuine event always has the same id: be idempotent on (source, id).',
       ),
     ),
-    source: v.pipe(v.string(), v.regex(/^webhooks\/[a-z-]+$/), v.description('"webhooks/<provider>".')),
+    source: v.pipe(v.string(), v.regex(/^webhooks\/[a-z][a-z0-9-]*$/), v.description('"webhooks/<provider>".')),
     type: v.pipe(v.string(), v.description('"<provider>.<provider event type>", e.g. "apara.order.completed".')),
     subject: v.pipe(v.string(), v.description('The business entity, e.g. "order/OR-241127050200660".')),
     time: v.pipe(TimestampSchema, v.description("The provider's event time where given, else the receipt time.")),
     datacontenttype: v.literal('application/json'),
     data: v.pipe(
-      v.unknown(),
+      v.optional(v.unknown()),
       v.description(
-        "The provider's payload, every field kept; numbers keep every digit they had on the wire (parse with a lossless JSON parser).",
+        "The provider's payload, every field kept; numbers keep every digit they had on the wire (parse with a lossless JSON parser). Absent only when `dataref` is set.",
       ),
     ),
     dataref: v.optional(
