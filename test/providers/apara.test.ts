@@ -1,0 +1,299 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { stringify } from 'lossless-json';
+import * as v from 'valibot';
+import { NormalizedEventSchema, type Outcome } from '../../shared/contract/eventContract.ts';
+import { type IntakeResult, intake } from '../../shared/core/intake.ts';
+import { isLosslessNumber, parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
+import type { Headers, ProviderSettings } from '../../shared/core/providerModule.ts';
+import { apara } from '../../shared/providers/apara/index.ts';
+import { sign } from '../../shared/providers/apara/sign.ts';
+import { verify } from '../../shared/providers/apara/verify.ts';
+
+const SAMPLES = new URL('../../shared/providers/apara/samples/', import.meta.url);
+const FIXTURES = new URL('../fixtures/apara/', import.meta.url);
+const RECEIVED_AT = new Date('2026-01-01T00:00:00.000Z');
+const KEY = 'apara-test-secret';
+const SETTINGS: ProviderSettings = { keys: [KEY] };
+
+const sampleNames = readdirSync(SAMPLES)
+  .filter((file) => file.endsWith('.json'))
+  .map((file) => file.slice(0, -'.json'.length))
+  .sort();
+
+function sampleBody(name: string): Buffer {
+  return readFileSync(new URL(`${name}.json`, SAMPLES));
+}
+
+/** A sample's JSON, changed by `edit`, as the bytes a provider would send. */
+function editedBody(name: string, edit: (body: Record<string, unknown>) => void): Buffer {
+  const body = parseJson(sampleBody(name).toString('utf8')) as Record<string, unknown>;
+  edit(body);
+  return Buffer.from(stringifyJson(body));
+}
+
+function deliver(body: Buffer, headers: Headers = sign(body, KEY, RECEIVED_AT)): IntakeResult {
+  return intake(apara, body, headers, SETTINGS, RECEIVED_AT);
+}
+
+function accepted(result: IntakeResult) {
+  if (result.kind !== 'event') throw new Error(`expected an event, got ${stringifyJson(result)}`);
+  return result;
+}
+
+function reason(result: IntakeResult): string {
+  return result.kind === 'event' ? '' : result.reason;
+}
+
+function flipByte(bytes: Buffer, index: number, delta = 1): Buffer {
+  const copy = Buffer.from(bytes);
+  copy[index] = ((copy[index] ?? 0) + delta) % 256;
+  return copy;
+}
+
+describe('APARA samples', () => {
+  test('every published sample is here', () => {
+    expect(sampleNames).toHaveLength(6);
+  });
+
+  test.each(sampleNames)('%s normalizes to its reviewed fixture', (name) => {
+    const { event } = accepted(deliver(sampleBody(name)));
+
+    expect(() => v.parse(NormalizedEventSchema, event)).not.toThrow();
+    const fixture = new URL(`${name}.normalized.json`, FIXTURES);
+    if (process.env.UPDATE_FIXTURES === '1') writeFileSync(fixture, `${stringify(event, undefined, 2)}\n`);
+    expect(stringifyJson(event)).toBe(stringifyJson(parseJson(readFileSync(fixture, 'utf8'))));
+  });
+
+  test.each<[string, Outcome]>([
+    ['order.initiated', 'pending'],
+    ['order.fund_settled', 'pending'],
+    ['order.fund_failed', 'failed'],
+    ['order.asset_deposited', 'pending'],
+    ['order.completed', 'succeeded'],
+    ['order.expired', 'failed'],
+  ])('%s is %s', (name, outcome) => {
+    const { event } = accepted(deliver(sampleBody(name)));
+
+    expect(event).toMatchObject({ type: `apara.${name}`, outcome, subject: 'order/OR-241127050200660' });
+  });
+
+  test('manual_review asks an operator', () => {
+    const body = editedBody('order.completed', (b) => {
+      b.status = 'manual_review';
+    });
+
+    expect(accepted(deliver(body)).event).toMatchObject({
+      type: 'apara.order.manual_review',
+      outcome: 'action_required',
+    });
+  });
+
+  test('withdrawAmount 24.843798 stays exactly 24.843798 USDC, in amounts and in data', () => {
+    const { event } = accepted(deliver(sampleBody('order.completed')));
+
+    expect(event.amounts).toEqual([
+      { role: 'depositAmount', value: '25', currency: 'EUR' },
+      { role: 'withdrawAmount', value: '24.843798', currency: 'USDC' },
+    ]);
+    const withdraw = (event.data as { order: { withdrawAmount: unknown } }).order.withdrawAmount;
+    expect(isLosslessNumber(withdraw) && withdraw.value).toBe('24.843798');
+  });
+
+  test('digits beyond a float survive', () => {
+    const body = editedBody('order.completed', (b) => {
+      Object.assign(b.order as object, { withdrawAmount: parseJson('24.84379812345678901234') });
+    });
+
+    expect(accepted(deliver(body)).event.amounts[1]?.value).toBe('24.84379812345678901234');
+  });
+
+  test('the event time is createdAt', () => {
+    expect(accepted(deliver(sampleBody('order.asset_deposited'))).event.time).toBe(
+      '2024-11-27T05:07:45.185Z',
+    );
+  });
+
+  test.each([
+    ['order.fund_settled', 'order.fund_failed'],
+    ['order.completed', 'order.expired'],
+  ])('%s and %s share an eventId: same dedupe key, different hash (a conflict, not a duplicate)', (a, b) => {
+    const first = accepted(deliver(sampleBody(a)));
+    const second = accepted(deliver(sampleBody(b)));
+
+    expect(second.dedupeKey).toBe(first.dedupeKey);
+    expect(second.hash).not.toBe(first.hash);
+  });
+
+  test('a retry of the same payload has the same key and hash, however it is formatted', () => {
+    const original = accepted(deliver(sampleBody('order.completed')));
+    const compact = accepted(deliver(editedBody('order.completed', () => {})));
+
+    expect(compact.dedupeKey).toBe(original.dedupeKey);
+    expect(compact.hash).toBe(original.hash);
+  });
+});
+
+describe('APARA validation', () => {
+  test('an event of another entity (user-level) is accepted as info', () => {
+    const body = Buffer.from(
+      stringifyJson({
+        eventId: 'EV-1',
+        entityId: 'UX-241112114510486',
+        entityType: 'user',
+        status: 'kyc_approved',
+        user: { userId: 'UX-241112114510486' },
+        createdAt: '2024-11-27T05:02:02.006Z',
+      }),
+    );
+
+    expect(accepted(deliver(body)).event).toMatchObject({
+      type: 'apara.user.kyc_approved',
+      subject: 'user/UX-241112114510486',
+      outcome: 'info',
+      amounts: [],
+    });
+  });
+
+  test('an unknown order status is quarantined, naming the status', () => {
+    const body = editedBody('order.completed', (b) => {
+      b.status = 'refunded';
+    });
+
+    const result = deliver(body);
+
+    expect(result.kind).toBe('quarantine');
+    expect(reason(result)).toMatch(/^status: expected \("initiated" \| .* \| "manual_review"\), got /);
+  });
+
+  test.each([
+    [
+      'order.withdrawAmount',
+      (b: Record<string, unknown>) => Object.assign(b.order as object, { withdrawAmount: '24.8' }),
+    ],
+    [
+      'order.depositCurrency',
+      (b: Record<string, unknown>) => Object.assign(b.order as object, { depositCurrency: 978 }),
+    ],
+    ['order', (b: Record<string, unknown>) => delete b.order],
+    ['createdAt', (b: Record<string, unknown>) => Object.assign(b, { createdAt: 'yesterday' })],
+    ['user.firstName', (b: Record<string, unknown>) => Object.assign(b.user as object, { firstName: 7 })],
+  ])('a wrong %s is quarantined, naming the field and no personal data', (path, edit) => {
+    const result = deliver(editedBody('order.completed', edit));
+
+    expect(result.kind).toBe('quarantine');
+    expect(reason(result)).toContain(`${path}: `);
+    expect(reason(result)).not.toMatch(/Aryan|Dev/);
+  });
+
+  test('fields APARA adds are kept in data', () => {
+    const body = editedBody('order.completed', (b) => {
+      b.apiVersion = 'v3';
+      Object.assign(b.order as object, { networkFee: parseJson('0.000123'), txHash: '0xabc' });
+    });
+
+    const data = stringifyJson(accepted(deliver(body)).event.data);
+
+    expect(data).toContain('"apiVersion":"v3"');
+    expect(data).toContain('"networkFee":0.000123,"txHash":"0xabc"');
+    expect(data).toContain('"partnerContext":{"testfield1":"1234","testfield2":"5678"}');
+  });
+});
+
+describe('APARA signatures', () => {
+  const body = sampleBody('order.completed');
+  const check = (headers: Headers, raw = body, settings = SETTINGS) =>
+    verify(raw, headers, settings, RECEIVED_AT);
+
+  test('sign writes hex HMAC-SHA256 of the raw body in X-Transfi-Hmac-Hash (known answer)', () => {
+    const headers = sign(Buffer.from('The quick brown fox jumps over the lazy dog'), 'key', RECEIVED_AT);
+
+    expect(headers).toEqual({
+      'content-type': 'application/json',
+      'x-transfi-hmac-hash': 'f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8',
+    });
+  });
+
+  test('a correctly signed delivery verifies, in either letter case', () => {
+    const headers = sign(body, KEY, RECEIVED_AT);
+
+    expect(check(headers)).toEqual({ ok: true });
+    expect(check({ 'x-transfi-hmac-hash': headers['x-transfi-hmac-hash']?.toUpperCase() })).toEqual({
+      ok: true,
+    });
+  });
+
+  test('one changed byte of the body fails', () => {
+    expect(check(sign(body, KEY, RECEIVED_AT), flipByte(body, 100))).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+
+  test('a signature under another key fails', () => {
+    expect(check(sign(body, 'someone-else', RECEIVED_AT))).toEqual({ ok: false, reason: 'bad_signature' });
+  });
+
+  test('a missing signature header fails', () => {
+    expect(check({ 'content-type': 'application/json' })).toEqual({ ok: false, reason: 'missing_signature' });
+  });
+
+  test.each(['xyz', 'f7bc83f4', 'sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8'])(
+    'signature "%s" is malformed',
+    (signature) => {
+      expect(check({ 'x-transfi-hmac-hash': signature })).toEqual({
+        ok: false,
+        reason: 'malformed_signature',
+      });
+    },
+  );
+
+  test('no configured key never verifies', () => {
+    expect(check(sign(body, '', RECEIVED_AT), body, { keys: [] })).toEqual({
+      ok: false,
+      reason: 'no_keys_configured',
+    });
+  });
+
+  test('a configured header name is used instead of the default, whatever its case', () => {
+    const settings = { keys: [KEY], signatureHeader: 'X-Apara-Signature' };
+    const headers = sign(body, KEY, RECEIVED_AT, settings);
+
+    expect(Object.keys(headers)).toContain('x-apara-signature');
+    expect(check(headers, body, settings)).toEqual({ ok: true });
+    expect(check(sign(body, KEY, RECEIVED_AT), body, settings)).toEqual({
+      ok: false,
+      reason: 'missing_signature',
+    });
+  });
+
+  test('during a rotation both the old and the new key verify', () => {
+    const rotation = { keys: ['old-secret', 'new-secret'] };
+
+    expect(check(sign(body, 'old-secret', RECEIVED_AT), body, rotation)).toEqual({ ok: true });
+    expect(check(sign(body, 'new-secret', RECEIVED_AT), body, rotation)).toEqual({ ok: true });
+    expect(check(sign(body, 'other-secret', RECEIVED_AT), body, rotation)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+  });
+
+  test('property: any signed body verifies, and any single changed byte fails', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 512 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (bytes, position, delta) => {
+          const raw = Buffer.from(bytes);
+          const headers = sign(raw, KEY, RECEIVED_AT);
+          expect(check(headers, raw)).toEqual({ ok: true });
+          expect(check(headers, flipByte(raw, position % raw.length, delta))).toEqual({
+            ok: false,
+            reason: 'bad_signature',
+          });
+        },
+      ),
+    );
+  });
+});
