@@ -18,6 +18,7 @@ export function numberEnv(name: string, fallback: number): number {
   const value = process.env[name];
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`environment variable ${name} must be a positive number`);
+  if (!Number.isFinite(parsed) || parsed <= 0)
+    throw new Error(`environment variable ${name} must be a positive number`);
   return parsed;
 }

@@ -12,7 +12,9 @@ export function apiGatewayEvent(
 ): APIGatewayProxyEventV2 {
   const method = options.method ?? 'POST';
   const base64 = options.base64 ?? false;
-  const lowerCased = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
+  const lowerCased = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]),
+  );
   return {
     version: '2.0',
     routeKey: `ANY /webhooks/${provider}`,
@@ -26,7 +28,13 @@ export function apiGatewayEvent(
       apiId: 'local',
       domainName: '127.0.0.1',
       domainPrefix: 'local',
-      http: { method, path: `/webhooks/${provider}`, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      http: {
+        method,
+        path: `/webhooks/${provider}`,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 'test',
+      },
       requestId: crypto.randomUUID(),
       routeKey: `ANY /webhooks/${provider}`,
       stage: '$default',

@@ -5,8 +5,8 @@ import { sweep } from '../functions/sweeper/sweep.ts';
 import { EntityStateStore } from '../shared/entityState.ts';
 import { EventStore } from '../shared/eventStore.ts';
 import { cachedKeySource } from '../shared/providerKeys.ts';
-import { EventPublisher } from '../shared/publisher.ts';
 import { PROVIDER_NAMES, providerNamed } from '../shared/providers/registry.ts';
+import { EventPublisher } from '../shared/publisher.ts';
 import type { AwsClients } from './awsClients.ts';
 import type { LocalKeys } from './localKeys.ts';
 import type { LocalResources } from './provision.ts';
@@ -37,7 +37,9 @@ export function buildLocalStack(options: LocalStackOptions) {
   const store = new EventStore(clients.dynamodb, { table: resources.table, leaseMs });
   const publisher = new EventPublisher(clients.sns, resources.topicArn);
   const ingestStore = options.ingestStore ?? store;
-  const ingestPublisher = options.ingestSns ? new EventPublisher(options.ingestSns, resources.topicArn) : publisher;
+  const ingestPublisher = options.ingestSns
+    ? new EventPublisher(options.ingestSns, resources.topicArn)
+    : publisher;
 
   const ingest = Object.fromEntries(
     PROVIDER_NAMES.map((name) => {
@@ -73,7 +75,12 @@ export function buildLocalStack(options: LocalStackOptions) {
     ingest,
     eventHandler,
     sweep: (clock?: () => Date) =>
-      sweep({ store, publisher, providers: PROVIDER_NAMES, ...(clock ? { clock } : options.clock ? { clock: options.clock } : {}) }),
+      sweep({
+        store,
+        publisher,
+        providers: PROVIDER_NAMES,
+        ...(clock ? { clock } : options.clock ? { clock: options.clock } : {}),
+      }),
   };
 }
 

@@ -40,14 +40,20 @@ export interface ProvisionOptions {
  * Creates the table, topics, queues, DLQs and subscriptions the CDK stack creates, from the same
  * definitions (shared/resources.ts), on the local servers. Idempotent for the table.
  */
-export async function provisionLocal(clients: AwsClients, options: ProvisionOptions = {}): Promise<LocalResources> {
+export async function provisionLocal(
+  clients: AwsClients,
+  options: ProvisionOptions = {},
+): Promise<LocalResources> {
   const suffix = options.suffix ?? '';
   const table = `webhook-events${suffix}`;
   await createEventTable(clients.dynamodb, table);
 
   const fifo = (name: string) => name.replace(/\.fifo$/, `${suffix}.fifo`);
   const { TopicArn: topicArn } = await clients.sns.send(
-    new CreateTopicCommand({ Name: fifo(EVENTS_TOPIC.localName), Attributes: { ...EVENTS_TOPIC.attributes } }),
+    new CreateTopicCommand({
+      Name: fifo(EVENTS_TOPIC.localName),
+      Attributes: { ...EVENTS_TOPIC.attributes },
+    }),
   );
   const { TopicArn: alertsTopicArn } = await clients.sns.send(
     new CreateTopicCommand({ Name: `${ALERTS_TOPIC.localName}${suffix}` }),
@@ -132,7 +138,11 @@ async function createQueueWithDlq(sqs: SQSClient, name: string, dlqName: string,
   return { url, dlqUrl, arn: await queueArn(sqs, url) };
 }
 
-async function createQueue(sqs: SQSClient, name: string, attributes: Record<string, string>): Promise<string> {
+async function createQueue(
+  sqs: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<string> {
   const { QueueUrl } = await sqs.send(
     new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', ...attributes } }),
   );
@@ -141,7 +151,9 @@ async function createQueue(sqs: SQSClient, name: string, attributes: Record<stri
 }
 
 async function queueArn(sqs: SQSClient, url: string): Promise<string> {
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
   const arn = Attributes?.QueueArn;
   if (!arn) throw new Error(`queue ${url} has no ARN`);
   return arn;

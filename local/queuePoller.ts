@@ -14,7 +14,12 @@ export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatch
  * handler with an SQS event, deletes the messages it did not report as failed, and leaves failed ones
  * to come back after the visibility timeout (and reach the DLQ after the redrive policy's receives).
  */
-export async function pollOnce(sqs: SQSClient, queueUrl: string, handler: SqsHandler, waitSeconds = 0): Promise<number> {
+export async function pollOnce(
+  sqs: SQSClient,
+  queueUrl: string,
+  handler: SqsHandler,
+  waitSeconds = 0,
+): Promise<number> {
   const { Messages = [] } = await sqs.send(
     new ReceiveMessageCommand({
       QueueUrl: queueUrl,
@@ -77,13 +82,20 @@ function toRecord(message: Message, queueUrl: string): SQSRecord {
       SenderId: attributes.SenderId ?? 'local',
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? '0',
       ...(attributes.MessageGroupId ? { MessageGroupId: attributes.MessageGroupId } : {}),
-      ...(attributes.MessageDeduplicationId ? { MessageDeduplicationId: attributes.MessageDeduplicationId } : {}),
+      ...(attributes.MessageDeduplicationId
+        ? { MessageDeduplicationId: attributes.MessageDeduplicationId }
+        : {}),
       ...(attributes.SequenceNumber ? { SequenceNumber: attributes.SequenceNumber } : {}),
     },
     messageAttributes: Object.fromEntries(
       Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [
         name,
-        { dataType: value.DataType ?? 'String', stringValue: value.StringValue, stringListValues: [], binaryListValues: [] },
+        {
+          dataType: value.DataType ?? 'String',
+          stringValue: value.StringValue,
+          stringListValues: [],
+          binaryListValues: [],
+        },
       ]),
     ),
     md5OfBody: message.MD5OfBody ?? '',

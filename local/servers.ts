@@ -44,7 +44,9 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
  * this process), both on 127.0.0.1. `stop()` ends both; the Java process is also killed if this
  * process exits.
  */
-export async function startLocalServers(ports: { dynamodb?: number; sqs?: number } = {}): Promise<LocalServers> {
+export async function startLocalServers(
+  ports: { dynamodb?: number; sqs?: number } = {},
+): Promise<LocalServers> {
   const dynamoPort = ports.dynamodb ?? (await freePort());
   if (ports.dynamodb) await assertPortFree(dynamoPort, 'DynamoDB Local');
   if (ports.sqs) await assertPortFree(ports.sqs, 'SNS/SQS (fauxqs)');

@@ -103,7 +103,11 @@ export class EventStore {
     if (first.old[A.hash]?.S === args.hash) return this.resolveExisting(pk, first.old, args.now);
 
     const conflictPk = `${pk}#${args.hash}`;
-    const conflictEvent: NormalizedEvent = { ...args.event, id: `${args.event.id}~${args.hash.slice(0, 12)}`, conflict: true };
+    const conflictEvent: NormalizedEvent = {
+      ...args.event,
+      id: `${args.event.id}~${args.hash.slice(0, 12)}`,
+      conflict: true,
+    };
     const second = await this.putNew(conflictPk, args.hash, conflictEvent, args.retentionSeconds, args.now);
     if (second.created) return { kind: 'stored', pk: conflictPk, event: conflictEvent, takenOver: false };
     return this.resolveExisting(conflictPk, second.old, args.now);
@@ -117,7 +121,13 @@ export class EventStore {
         Key: { [A.pk]: s(pk) },
         UpdateExpression: 'SET #s = :published REMOVE #l, #pend, #due',
         ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': A.pk, '#s': A.status, '#l': A.lease, '#pend': A.pending, '#due': A.due },
+        ExpressionAttributeNames: {
+          '#pk': A.pk,
+          '#s': A.status,
+          '#l': A.lease,
+          '#pend': A.pending,
+          '#due': A.due,
+        },
         ExpressionAttributeValues: { ':published': s('published') },
       }),
     );
@@ -135,7 +145,11 @@ export class EventStore {
         UpdateExpression: 'SET #pend = :provider, #due = :now, #l = :now',
         ConditionExpression: '#s = :received',
         ExpressionAttributeNames: { '#s': A.status, '#l': A.lease, '#pend': A.pending, '#due': A.due },
-        ExpressionAttributeValues: { ':provider': s(provider), ':now': n(now.getTime()), ':received': s('received') },
+        ExpressionAttributeValues: {
+          ':provider': s(provider),
+          ':now': n(now.getTime()),
+          ':received': s('received'),
+        },
       }),
     );
   }
@@ -280,22 +294,29 @@ export class EventStore {
       );
       return { created: true };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException && error.Item) return { created: false, old: error.Item };
+      if (error instanceof ConditionalCheckFailedException && error.Item)
+        return { created: false, old: error.Item };
       throw error;
     }
   }
 
-  private async resolveExisting(pk: string, old: Record<string, AttributeValue>, now: Date): Promise<ClaimResult> {
+  private async resolveExisting(
+    pk: string,
+    old: Record<string, AttributeValue>,
+    now: Date,
+  ): Promise<ClaimResult> {
     const status = old[A.status]?.S as EventStatus | undefined;
     const stored = old[A.event]?.B;
     if (status === 'published' && stored) return { kind: 'duplicate', pk, event: unpackEvent(stored) };
     const lease = Number(old[A.lease]?.N ?? 0);
-    if (lease > now.getTime()) return { kind: 'in_flight', retryAfterSeconds: Math.ceil((lease - now.getTime()) / 1000) };
+    if (lease > now.getTime())
+      return { kind: 'in_flight', retryAfterSeconds: Math.ceil((lease - now.getTime()) / 1000) };
     const event = await this.takeOver(pk, now);
     if (event) return { kind: 'stored', pk, event, takenOver: true };
     // Someone else took it over between our two requests, or it was just published: ask for a retry.
     const current = await this.get(pk);
-    if (current?.status === 'published' && current.event) return { kind: 'duplicate', pk, event: current.event };
+    if (current?.status === 'published' && current.event)
+      return { kind: 'duplicate', pk, event: current.event };
     return { kind: 'in_flight', retryAfterSeconds: Math.max(1, Math.ceil(this.options.leaseMs / 1000)) };
   }
 }

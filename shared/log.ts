@@ -24,7 +24,8 @@ type Level = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 const minLevel = LEVELS[(process.env.LOG_LEVEL?.toLowerCase() as Level) ?? 'info'] ?? LEVELS.info;
-const pretty = process.env.LOG_FORMAT === 'pretty' || (process.env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true);
+const pretty =
+  process.env.LOG_FORMAT === 'pretty' || (process.env.LOG_FORMAT !== 'json' && process.stdout.isTTY === true);
 
 /** Where log lines go; tests replace it to capture every line. */
 export const logSink = {
@@ -40,7 +41,9 @@ function emit(level: Level, message: string, fields: LogFields = {}): void {
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => `${key}=${value}`);
     const time = new Date().toISOString().slice(11, 23);
-    logSink.write(`${time} ${level.toUpperCase().padEnd(5)} ${message}${parts.length ? `  ${parts.join(' ')}` : ''}`);
+    logSink.write(
+      `${time} ${level.toUpperCase().padEnd(5)} ${message}${parts.length ? `  ${parts.join(' ')}` : ''}`,
+    );
     return;
   }
   logSink.write(JSON.stringify({ level, time: new Date().toISOString(), message, ...fields }));

@@ -78,17 +78,27 @@ export function makeEventHandler(deps: EventHandlerDependencies) {
     await deps.routes?.[event.type]?.(event, tools);
     await deps.routes?.['*']?.(event, tools);
     metrics.add(METRIC.handled);
-    log.info('event handled', { provider: event.provider, eventId: event.id, type: event.type, outcome: event.outcome });
+    log.info('event handled', {
+      provider: event.provider,
+      eventId: event.id,
+      type: event.type,
+      outcome: event.outcome,
+    });
   };
 
   return async function handleEvents(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     const metrics = new MetricSet({ service: 'event-handler' });
     try {
-      return await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, metrics), processor, {
-        context,
-        skipGroupOnError: true,
-        throwOnFullBatchFailure: false,
-      });
+      return await processPartialResponse(
+        event,
+        (record: SQSRecord) => handleRecord(record, metrics),
+        processor,
+        {
+          context,
+          skipGroupOnError: true,
+          throwOnFullBatchFailure: false,
+        },
+      );
     } finally {
       metrics.flush();
     }

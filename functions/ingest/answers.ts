@@ -7,7 +7,11 @@ export interface AnswerBody {
   reason?: string;
 }
 
-export function answer(statusCode: number, body: AnswerBody, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+export function answer(
+  statusCode: number,
+  body: AnswerBody,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode,
     headers: { 'content-type': 'application/json', ...headers },

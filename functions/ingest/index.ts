@@ -4,8 +4,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { ENV } from '../../shared/config.ts';
 import { EventStore } from '../../shared/eventStore.ts';
 import { cachedKeySource, parseKeys } from '../../shared/providerKeys.ts';
-import { EventPublisher } from '../../shared/publisher.ts';
 import { providerNamed } from '../../shared/providers/registry.ts';
+import { EventPublisher } from '../../shared/publisher.ts';
 import { CLIENT_CONFIG, numberEnv, requiredEnv } from '../awsConfig.ts';
 import { makeIngestHandler } from './ingestHandler.ts';
 

@@ -24,7 +24,9 @@ export interface IngestDependencies {
 
 /** Headers kept with a quarantined delivery: the provider's own (`x-…`) and the content type. */
 function keptHeaders(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.startsWith('x-') || name === 'content-type'));
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => name.startsWith('x-') || name === 'content-type'),
+  );
 }
 
 /**
@@ -41,7 +43,10 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
   const clock = deps.clock ?? (() => new Date());
   const retentionSeconds = Math.max(deps.retentionSeconds, provider.retrySpanSeconds);
 
-  const handle = async (checked: CheckedRequest, metrics: MetricSet): Promise<APIGatewayProxyStructuredResultV2> => {
+  const handle = async (
+    checked: CheckedRequest,
+    metrics: MetricSet,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
     const receivedAt = clock();
     let result = intake(provider, checked.rawBody, checked.headers, await keys.settings(), receivedAt);
     if (result.kind === 'unauthentic' && (await keys.refresh())) {

@@ -13,7 +13,12 @@ export interface CheckedRequest {
 /** The Lambda context once the request passed its checks. */
 export type CheckedContext = Context & { checked: CheckedRequest };
 
-type Middleware = middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CheckedContext>;
+type Middleware = middy.MiddlewareObj<
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Error,
+  CheckedContext
+>;
 
 /**
  * Method, size and body decoding, before any work is spent on a request. Puts the raw bytes and
@@ -23,7 +28,10 @@ export function requestChecks(): Middleware {
   const requestChecksBefore: NonNullable<Middleware['before']> = (request) => {
     const { event } = request;
     if (event.requestContext?.http?.method !== 'POST') {
-      return { ...answer(405, { status: 'rejected', reason: 'only POST is accepted' }), headers: { allow: 'POST' } };
+      return {
+        ...answer(405, { status: 'rejected', reason: 'only POST is accepted' }),
+        headers: { allow: 'POST' },
+      };
     }
     const body = event.body ?? '';
     const decodedLength = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);

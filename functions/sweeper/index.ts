@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ENV } from '../../shared/config.ts';
 import { EventStore } from '../../shared/eventStore.ts';
-import { EventPublisher } from '../../shared/publisher.ts';
 import { PROVIDER_NAMES } from '../../shared/providers/registry.ts';
+import { EventPublisher } from '../../shared/publisher.ts';
 import { CLIENT_CONFIG, numberEnv, requiredEnv } from '../awsConfig.ts';
 import { sweep } from './sweep.ts';
 

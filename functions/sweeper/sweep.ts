@@ -30,7 +30,10 @@ export async function sweep(deps: SweepDependencies): Promise<SweepReport> {
     const now = clock();
     const waiting = await deps.store.pendingEvents(provider, now);
     for (const { pk, due } of waiting) {
-      report.oldestWaitingSeconds = Math.max(report.oldestWaitingSeconds, Math.floor((now.getTime() - due) / 1000));
+      report.oldestWaitingSeconds = Math.max(
+        report.oldestWaitingSeconds,
+        Math.floor((now.getTime() - due) / 1000),
+      );
       const event = await deps.store.takeOver(pk, clock());
       if (!event) continue;
       try {

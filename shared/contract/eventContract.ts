@@ -24,7 +24,9 @@ export const AmountSchema = v.pipe(
   v.strictObject({
     role: v.pipe(
       v.string(),
-      v.description('Which amount of the event this is, named after the provider field (e.g. "withdrawAmount").'),
+      v.description(
+        'Which amount of the event this is, named after the provider field (e.g. "withdrawAmount").',
+      ),
     ),
     value: DecimalStringSchema,
     currency: v.pipe(
@@ -56,10 +58,20 @@ export const NormalizedEventSchema = v.pipe(
         'Stable event id: the provider event id, or a content key where the provider has none. The same genuine event always has the same id: be idempotent on (source, id).',
       ),
     ),
-    source: v.pipe(v.string(), v.regex(/^webhooks\/[a-z][a-z0-9-]*$/), v.description('"webhooks/<provider>".')),
-    type: v.pipe(v.string(), v.description('"<provider>.<provider event type>", e.g. "apara.order.completed".')),
+    source: v.pipe(
+      v.string(),
+      v.regex(/^webhooks\/[a-z][a-z0-9-]*$/),
+      v.description('"webhooks/<provider>".'),
+    ),
+    type: v.pipe(
+      v.string(),
+      v.description('"<provider>.<provider event type>", e.g. "apara.order.completed".'),
+    ),
     subject: v.pipe(v.string(), v.description('The business entity, e.g. "order/OR-241127050200660".')),
-    time: v.pipe(TimestampSchema, v.description("The provider's event time where given, else the receipt time.")),
+    time: v.pipe(
+      TimestampSchema,
+      v.description("The provider's event time where given, else the receipt time."),
+    ),
     datacontenttype: v.literal('application/json'),
     data: v.pipe(
       v.optional(v.unknown()),
@@ -78,7 +90,10 @@ export const NormalizedEventSchema = v.pipe(
     provider: ProviderNameSchema,
     receivedat: v.pipe(TimestampSchema, v.description('When our endpoint received the delivery.')),
     outcome: OutcomeSchema,
-    amounts: v.pipe(v.array(AmountSchema), v.description('Money amounts the event carries; empty when none.')),
+    amounts: v.pipe(
+      v.array(AmountSchema),
+      v.description('Money amounts the event carries; empty when none.'),
+    ),
     conflict: v.optional(
       v.pipe(
         v.literal(true),

@@ -83,4 +83,3 @@ export function amountFromMinor(value: unknown, currency: unknown, exponent?: nu
   const decimal = fromMinorUnits(value, digits);
   return decimal === undefined ? undefined : { value: decimal, currency: known?.code ?? String(currency) };
 }
-

@@ -1,5 +1,5 @@
-import * as v from 'valibot';
 import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
+import * as v from 'valibot';
 
 /**
  * JSON with every number kept as the digits that arrived on the wire.

@@ -13,7 +13,17 @@ describe('the published JSON Schema of the event contract', () => {
       properties: Record<string, { description?: string }>;
     };
     expect(schema.required).toEqual(
-      expect.arrayContaining(['specversion', 'id', 'source', 'type', 'subject', 'time', 'provider', 'outcome', 'amounts']),
+      expect.arrayContaining([
+        'specversion',
+        'id',
+        'source',
+        'type',
+        'subject',
+        'time',
+        'provider',
+        'outcome',
+        'amounts',
+      ]),
     );
     const undocumented = Object.entries(schema.properties)
       .filter(([name, field]) => !field.description && name !== 'datacontenttype')

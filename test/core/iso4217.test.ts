@@ -5,7 +5,10 @@ import { parseJson } from '../../shared/core/losslessJson.ts';
 
 describe('ISO 4217 data', () => {
   it('the generated table is exactly what the currency-codes package gives (run scripts/gen-iso4217.ts after an update)', () => {
-    const committed = readFileSync(new URL('../../shared/core/iso4217.generated.ts', import.meta.url), 'utf8');
+    const committed = readFileSync(
+      new URL('../../shared/core/iso4217.generated.ts', import.meta.url),
+      'utf8',
+    );
     expect(committed).toBe(iso4217Source());
   });
 
@@ -20,7 +23,10 @@ describe('ISO 4217 data', () => {
 
 describe('exact amounts', () => {
   it('keeps every digit of JSON numbers and never makes a float', () => {
-    const body = parseJson('{"a":24.843798,"b":1234567890123456789,"c":1e-7,"d":2.5E3,"e":0.1}') as Record<string, unknown>;
+    const body = parseJson('{"a":24.843798,"b":1234567890123456789,"c":1e-7,"d":2.5E3,"e":0.1}') as Record<
+      string,
+      unknown
+    >;
     expect(decimalText(body.a)).toBe('24.843798');
     expect(decimalText(body.b)).toBe('1234567890123456789');
     expect(decimalText(body.c)).toBe('0.0000001');

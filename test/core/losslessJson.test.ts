@@ -16,7 +16,9 @@ describe('lossless JSON', () => {
         fc.bigInt({ min: 0n, max: 10n ** 40n }),
         fc.option(fc.stringMatching(/^\d{1,30}$/), { nil: undefined }),
       )
-      .map(([negative, whole, fraction]) => `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`);
+      .map(
+        ([negative, whole, fraction]) => `${negative ? '-' : ''}${whole}${fraction ? `.${fraction}` : ''}`,
+      );
     fc.assert(
       fc.property(fc.array(numberText, { maxLength: 8 }), (numbers) => {
         const text = `{"values":[${numbers.join(',')}]}`;

@@ -42,17 +42,23 @@ describe('the default event handler', () => {
     expect(deadLettered).toHaveLength(1);
     expect((parseJson(deadLettered[0] ?? '{}') as { type: string }).type).toBe('apara.order.initiated');
     expect(handled.filter((type) => type === 'apara.order.initiated')).toHaveLength(MAX_RECEIVE_COUNT);
-    expect(handled.filter((type) => type === 'coinme.CAAS.BUY' || type.startsWith('coinme.'))).toHaveLength(1);
+    expect(handled.filter((type) => type === 'coinme.CAAS.BUY' || type.startsWith('coinme.'))).toHaveLength(
+      1,
+    );
     expect(handled.filter((type) => type === 'apara.order.asset_deposited')).toHaveLength(1);
     // FIFO within the group: the later event ran only after the poison had left the queue.
-    expect(handled.lastIndexOf('apara.order.initiated')).toBeLessThan(handled.indexOf('apara.order.asset_deposited'));
+    expect(handled.lastIndexOf('apara.order.initiated')).toBeLessThan(
+      handled.indexOf('apara.order.asset_deposited'),
+    );
   });
 
   it('alerts once per action_required or failed event, with no personal data', async () => {
     const t = await testStack(servers);
     const { CreateQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
     const { SubscribeCommand } = await import('@aws-sdk/client-sns');
-    const { QueueUrl = '' } = await t.clients.sqs.send(new CreateQueueCommand({ QueueName: `alerts-${Date.now()}` }));
+    const { QueueUrl = '' } = await t.clients.sqs.send(
+      new CreateQueueCommand({ QueueName: `alerts-${Date.now()}` }),
+    );
     const { Attributes } = await t.clients.sqs.send(
       new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
     );
@@ -75,7 +81,10 @@ describe('the default event handler', () => {
 
     const alerts = await drain(t.clients.sqs, QueueUrl);
     expect(alerts).toHaveLength(1);
-    expect(JSON.parse(alerts[0] ?? '{}')).toMatchObject({ type: 'apara.order.fund_failed', outcome: 'failed' });
+    expect(JSON.parse(alerts[0] ?? '{}')).toMatchObject({
+      type: 'apara.order.fund_failed',
+      outcome: 'failed',
+    });
     expect(alerts[0]).not.toMatch(/Aryan|Dev"|firstName/);
   });
 });

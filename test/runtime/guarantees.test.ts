@@ -1,7 +1,7 @@
-import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
 import * as v from 'valibot';
-import { type LocalServers, startLocalServers, freePort } from '../../local/servers.ts';
+import { freePort, type LocalServers, startLocalServers } from '../../local/servers.ts';
 import { NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
 import { EventStore } from '../../shared/eventStore.ts';
@@ -18,7 +18,8 @@ afterAll(async () => {
 });
 
 const event = (body: string) => v.parse(NormalizedEventSchema, parseJson(body));
-const json = (body: string | undefined) => JSON.parse(body ?? '{}') as { status: string; id?: string; reason?: string };
+const json = (body: string | undefined) =>
+  JSON.parse(body ?? '{}') as { status: string; id?: string; reason?: string };
 
 /** One sample per provider that normalizes to a real entity. */
 const FIRST_SAMPLE: Record<string, string> = {
@@ -29,26 +30,29 @@ const FIRST_SAMPLE: Record<string, string> = {
 };
 
 describe('each provider end to end', () => {
-  it.each(PROVIDER_NAMES)('%s: a signed sample gives 200, one message equal to the contract, and handled state', async (provider) => {
-    const t = await testStack(servers);
-    const body = sample(provider, FIRST_SAMPLE[provider] ?? '');
+  it.each(PROVIDER_NAMES)(
+    '%s: a signed sample gives 200, one message equal to the contract, and handled state',
+    async (provider) => {
+      const t = await testStack(servers);
+      const body = sample(provider, FIRST_SAMPLE[provider] ?? '');
 
-    const response = await t.deliver(provider, body);
+      const response = await t.deliver(provider, body);
 
-    expect(response.statusCode).toBe(200);
-    expect(json(response.body).status).toBe('accepted');
-    const messages = await t.auditMessages();
-    expect(messages).toHaveLength(1);
-    const published = event(messages[0] ?? '');
-    expect(published.id).toBe(json(response.body).id);
-    expect(published.source).toBe(`webhooks/${provider}`);
-    // Every field and digit the provider sent is in `data`.
-    expect(stringifyJson(published.data)).toBe(stringifyJson(parseJson(body.toString('utf8'))));
+      expect(response.statusCode).toBe(200);
+      expect(json(response.body).status).toBe('accepted');
+      const messages = await t.auditMessages();
+      expect(messages).toHaveLength(1);
+      const published = event(messages[0] ?? '');
+      expect(published.id).toBe(json(response.body).id);
+      expect(published.source).toBe(`webhooks/${provider}`);
+      // Every field and digit the provider sent is in `data`.
+      expect(stringifyJson(published.data)).toBe(stringifyJson(parseJson(body.toString('utf8'))));
 
-    await t.handleAll();
-    const state = await t.stack.states.get(provider, published.subject);
-    expect(state?.lastEventId).toBe(published.id);
-  });
+      await t.handleAll();
+      const state = await t.stack.states.get(provider, published.subject);
+      expect(state?.lastEventId).toBe(published.id);
+    },
+  );
 
   it('every sample of every provider is accepted and published once', async () => {
     const t = await testStack(servers);
@@ -81,7 +85,12 @@ describe('exactly one message per genuine event', () => {
     const answers = [];
     for (let i = 0; i < 5; i += 1) answers.push(await t.deliver('apara', body, { signedAt }));
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 200, 200]);
-    expect(answers.slice(1).map((a) => json(a.body).status)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate']);
+    expect(answers.slice(1).map((a) => json(a.body).status)).toEqual([
+      'duplicate',
+      'duplicate',
+      'duplicate',
+      'duplicate',
+    ]);
     expect(await t.auditMessages()).toHaveLength(1);
   });
 
@@ -89,7 +98,9 @@ describe('exactly one message per genuine event', () => {
     const t = await testStack(servers);
     const body = sample('openpoly', 'mini_app.trade.processed');
     const signedAt = new Date();
-    const answers = await Promise.all(Array.from({ length: 50 }, () => t.deliver('openpoly', body, { signedAt })));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => t.deliver('openpoly', body, { signedAt })),
+    );
 
     for (const a of answers) {
       expect([200, 503]).toContain(a.statusCode);
@@ -111,7 +122,9 @@ describe('acknowledged means durable', () => {
     };
     const t = await testStack(servers, { ingestSns: failingSns, clock: clock.now, leaseMs: 10_000 });
 
-    const response = await t.deliver('coinme', sample('coinme', 'buy-order-completed'), { signedAt: clock.now() });
+    const response = await t.deliver('coinme', sample('coinme', 'buy-order-completed'), {
+      signedAt: clock.now(),
+    });
 
     expect(response.statusCode).toBe(200);
     expect(await t.auditMessages()).toHaveLength(0);
@@ -188,7 +201,9 @@ describe('nothing silently dropped', () => {
 
   it('an authentic invalid body is quarantined with its raw bytes and answered 200', async () => {
     const t = await testStack(servers);
-    const invalid = Buffer.from('{"eventId":"EV-1","entityId":"OR-1","entityType":"order","status":"completed","order":{"depositAmount":"x"}}');
+    const invalid = Buffer.from(
+      '{"eventId":"EV-1","entityId":"OR-1","entityType":"order","status":"completed","order":{"depositAmount":"x"}}',
+    );
     const notJson = Buffer.from([0x7b, 0x22, 0xff, 0x00, 0x0a]);
 
     const a = await t.deliver('apara', invalid);
@@ -209,12 +224,16 @@ describe('nothing silently dropped', () => {
   it('unauthentic or stale: 401 and nothing stored; oversized: 413; GET: 405', async () => {
     const t = await testStack(servers);
     const body = sample('openpoly', 'mini_app.trade.processed');
-    const forged = await t.deliver('openpoly', body, { headers: { 'x-polynion-signature': `v1=${'0'.repeat(64)}` } });
+    const forged = await t.deliver('openpoly', body, {
+      headers: { 'x-polynion-signature': `v1=${'0'.repeat(64)}` },
+    });
     const stale = await t.deliver('openpoly', body, { signedAt: new Date(Date.now() - 10 * 60_000) });
     const big = await t.deliver('apara', Buffer.alloc(256 * 1024 + 1, 0x20));
     const get = await t.deliver('apara', sample('apara', 'order.completed'), { method: 'GET' });
 
-    expect([forged.statusCode, stale.statusCode, big.statusCode, get.statusCode]).toEqual([401, 401, 413, 405]);
+    expect([forged.statusCode, stale.statusCode, big.statusCode, get.statusCode]).toEqual([
+      401, 401, 413, 405,
+    ]);
     expect(json(forged.body).reason).toBe('bad_signature');
     expect(json(stale.body).reason).toBe('stale_timestamp');
     expect(await scanAll(t.clients.dynamodb, t.resources.table)).toHaveLength(0);
@@ -235,7 +254,9 @@ describe('ordering and content keys', () => {
   it('Gnosis balance A, B, A: three messages; a retried delivery adds no fourth', async () => {
     const t = await testStack(servers);
     const balance = (total: string) =>
-      Buffer.from(`{"eventType":"account.balance.changed","data":{"userId":"user_1","total":${total},"spendable":${total},"pending":0}}`);
+      Buffer.from(
+        `{"eventType":"account.balance.changed","data":{"userId":"user_1","total":${total},"spendable":${total},"pending":0}}`,
+      );
     const t0 = Date.now() - 60_000;
     const a1 = await t.deliver('gnosis-pay', balance('1000000000000000000'), { signedAt: new Date(t0) });
     await t.deliver('gnosis-pay', balance('2000000000000000000'), { signedAt: new Date(t0 + 20_000) });
@@ -262,4 +283,3 @@ async function scanAll(client: DynamoDBClient, table: string) {
   const { Items = [] } = await client.send(new ScanCommand({ TableName: table, ConsistentRead: true }));
   return Items;
 }
-

@@ -7,7 +7,9 @@ const PROVIDERS_DIR = new URL('../../shared/providers/', import.meta.url).pathna
 export function samplesOf(provider: string): Map<string, Buffer> {
   const dir = join(PROVIDERS_DIR, provider, 'samples');
   const samples = new Map<string, Buffer>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     samples.set(file.replace(/\.json$/, ''), readFileSync(join(dir, file)));
   }
   return samples;

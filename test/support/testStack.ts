@@ -1,10 +1,10 @@
-import { ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiGatewayEvent } from '../../local/apiGatewayEvent.ts';
 import { type AwsClients, localClients } from '../../local/awsClients.ts';
 import { generateKeys, type LocalKeys } from '../../local/localKeys.ts';
 import { buildLocalStack, type LocalStackOptions } from '../../local/localStack.ts';
-import { type LocalResources, provisionLocal, type ProvisionOptions } from '../../local/provision.ts';
+import { type LocalResources, type ProvisionOptions, provisionLocal } from '../../local/provision.ts';
 import { localContext, pollOnce } from '../../local/queuePoller.ts';
 import type { LocalServers } from '../../local/servers.ts';
 import { logSink } from '../../shared/log.ts';
@@ -66,7 +66,10 @@ export async function testStack(
     opts: { signedAt?: Date; method?: string; base64?: boolean; headers?: Record<string, string> } = {},
   ): Promise<APIGatewayProxyStructuredResultV2> {
     const signingKey = keys[provider]?.signingKey ?? '';
-    const headers = { ...providerEntry(provider).sign(body, signingKey, opts.signedAt ?? new Date()), ...opts.headers };
+    const headers = {
+      ...providerEntry(provider).sign(body, signingKey, opts.signedAt ?? new Date()),
+      ...opts.headers,
+    };
     return invoke(provider, body, headers, opts);
   }
 
@@ -91,7 +94,16 @@ export async function testStack(
     }
   }
 
-  return { clients, resources, keys, stack, deliver, invoke, handleAll, auditMessages: () => drain(clients.sqs, auditUrl) };
+  return {
+    clients,
+    resources,
+    keys,
+    stack,
+    deliver,
+    invoke,
+    handleAll,
+    auditMessages: () => drain(clients.sqs, auditUrl),
+  };
 }
 
 /** Receives and deletes everything on a queue until it stays empty; returns the bodies in order. */
@@ -99,7 +111,9 @@ export async function drain(sqs: SQSClient, queueUrl: string): Promise<string[]>
   const bodies: string[] = [];
   let empty = 0;
   while (empty < 3) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
+    );
     if (Messages.length === 0) {
       empty += 1;
       await new Promise((r) => setTimeout(r, 20));
