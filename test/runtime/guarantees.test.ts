@@ -240,6 +240,39 @@ describe('nothing silently dropped', () => {
   });
 });
 
+describe('large events', () => {
+  it('an event too large for one message travels by reference and is still handled whole', async () => {
+    const t = await testStack(servers);
+    const base = JSON.parse(sample('apara', 'order.completed').toString('utf8')) as Record<string, unknown>;
+    // Free-form partner context filling the body to just under the 256 KiB request limit, incompressible:
+    // accepted, but once normalized (plus attributes) it no longer fits one 256 KiB SNS message.
+    const envelope = JSON.stringify({ ...base, eventId: 'EV-LARGE-1', partnerContext: { blob: '' } }).length;
+    const fillerBytes = Math.floor(((256 * 1024 - 64 - envelope) * 3) / 4);
+    const filler = Buffer.from(
+      Array.from({ length: fillerBytes }, () => Math.floor(Math.random() * 256)),
+    ).toString('base64');
+    const body = Buffer.from(
+      JSON.stringify({ ...base, eventId: 'EV-LARGE-1', partnerContext: { blob: filler } }),
+    );
+    expect(body.length).toBeLessThanOrEqual(256 * 1024);
+
+    const response = await t.deliver('apara', body);
+
+    expect(response.statusCode).toBe(200);
+    const messages = await t.auditMessages();
+    expect(messages).toHaveLength(1);
+    const published = event(messages[0] ?? '');
+    expect(published.data).toBeUndefined();
+    expect(published.dataref).toBe('apara#EV-LARGE-1');
+    const stored = await t.stack.store.get(published.dataref ?? '');
+    expect(stringifyJson(stored?.event?.data)).toBe(stringifyJson(parseJson(body.toString('utf8'))));
+
+    await t.handleAll();
+    const state = await t.stack.states.get('apara', published.subject);
+    expect(state?.lastEventId).toBe('EV-LARGE-1');
+  });
+});
+
 describe('ordering and content keys', () => {
   it('APARA completed then an older fund_settled leaves the order at completed', async () => {
     const t = await testStack(servers);

@@ -1,0 +1,77 @@
+import { apiGatewayEvent } from '../../local/apiGatewayEvent.ts';
+import { localClients } from '../../local/awsClients.ts';
+import { generateKeys } from '../../local/localKeys.ts';
+import { provisionLocal } from '../../local/provision.ts';
+import { localContext } from '../../local/queuePoller.ts';
+import { type LocalServers, startLocalServers } from '../../local/servers.ts';
+import { ENV } from '../../shared/config.ts';
+import { providerEntry } from '../../shared/providers/registry.ts';
+import { sample } from '../support/samples.ts';
+import { drain } from '../support/testStack.ts';
+
+let servers: LocalServers;
+beforeAll(async () => {
+  servers = await startLocalServers();
+});
+afterAll(async () => {
+  await servers?.stop();
+});
+
+describe('the Lambda entries, wired from their environment as in AWS', () => {
+  it('ingest, event handler and sweeper start from env and serve a delivery end to end', async () => {
+    const clients = localClients(servers.endpoints);
+    const resources = await provisionLocal(clients, { suffix: '-entries', subscribers: [{ name: 'audit' }] });
+    const keys = generateKeys('coinme');
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: servers.endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SNS: servers.endpoints.sns,
+      AWS_ENDPOINT_URL_SQS: servers.endpoints.sqs,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      [ENV.provider]: 'coinme',
+      [ENV.table]: resources.table,
+      [ENV.topicArn]: resources.topicArn,
+      [ENV.alertsTopicArn]: resources.alertsTopicArn,
+      [ENV.keys]: JSON.stringify({ keys: keys.verifyKeys }),
+    });
+
+    const ingest = await import('../../functions/ingest/index.ts');
+    const eventHandler = await import('../../functions/event-handler/index.ts');
+    const sweeper = await import('../../functions/sweeper/index.ts');
+
+    const body = sample('coinme', 'order-template-consumed');
+    const headers = providerEntry('coinme').sign(body, keys.signingKey, new Date());
+    const response = await ingest.handler(apiGatewayEvent('coinme', body, headers), localContext('ingest'));
+    expect(response.statusCode).toBe(200);
+
+    const messages = await drain(clients.sqs, resources.subscriberQueues.audit?.url ?? '');
+    expect(messages).toHaveLength(1);
+    const result = await eventHandler.handler(
+      {
+        Records: [
+          {
+            messageId: 'm1',
+            receiptHandle: 'r1',
+            body: messages[0] ?? '',
+            attributes: {
+              ApproximateReceiveCount: '1',
+              SentTimestamp: '0',
+              SenderId: 'local',
+              ApproximateFirstReceiveTimestamp: '0',
+              MessageGroupId: 'g',
+            },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q.fifo',
+            awsRegion: 'us-east-1',
+          },
+        ],
+      },
+      localContext('event-handler'),
+    );
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await sweeper.handler()).toEqual({ published: 0, failed: 0, oldestWaitingSeconds: 0 });
+  });
+});
