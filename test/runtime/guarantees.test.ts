@@ -240,6 +240,27 @@ describe('nothing silently dropped', () => {
   });
 });
 
+describe('retention', () => {
+  it('a record past its expiry counts as gone even before TTL deletes it (expiry is in the condition)', async () => {
+    const clock = manualClock();
+    const t = await testStack(servers, { clock: clock.now, retentionSeconds: 3600 });
+    const body = sample('coinme', 'buy-order-completed');
+    // The store never keeps a record for less than the provider's retry span.
+    const span = (await import('../../shared/providers/registry.ts')).providerNamed(
+      'coinme',
+    ).retrySpanSeconds;
+
+    await t.deliver('coinme', body, { signedAt: clock.now() });
+    clock.advance((span - 60) * 1000);
+    const within = await t.deliver('coinme', body, { signedAt: clock.now() });
+    clock.advance(120 * 1000);
+    const after = await t.deliver('coinme', body, { signedAt: clock.now() });
+
+    expect(json(within.body).status).toBe('duplicate');
+    expect(json(after.body).status).toBe('accepted');
+  });
+});
+
 describe('large events', () => {
   it('an event too large for one message travels by reference and is still handled whole', async () => {
     const t = await testStack(servers);
