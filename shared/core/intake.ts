@@ -67,14 +67,13 @@ export function intake(
 /**
  * Valibot issues as one readable line: each issue's field path, then what was expected and what kind
  * of value came. Values themselves are left out (they may be personal data), except an unknown
- * event type, which is what an operator needs to see.
+ * event type or variant discriminator (e.g. an APARA `status`), which is what an operator needs to see.
  */
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
   return issues
     .map((issue) => {
       const path = v.getDotPath(issue) ?? '(body)';
-      const showValue = /type$/i.test(path) && typeof issue.input === 'string';
-      const got = showValue ? JSON.stringify(issue.input) : kindOf(issue.input);
+      const got = showsValue(issue, path) ? JSON.stringify(issue.input) : kindOf(issue.input);
       const expected = issue.type === 'custom' ? issue.message.replace(/^expected /, '') : issue.expected;
       return `${path}: expected ${expected ?? issue.type}, got ${got}`;
     })
@@ -82,10 +81,23 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string 
     .slice(0, 1000);
 }
 
+/** The longest discriminator value shown; a longer one is more likely free text than a status. */
+const MAX_DISCRIMINATOR_LENGTH = 64;
+
+/** A string at a path ending in `type`, or a short string that matched no variant's discriminator. */
+function showsValue(issue: v.BaseIssue<unknown>, path: string): boolean {
+  if (typeof issue.input !== 'string') return false;
+  if (/type$/i.test(path)) return true;
+  // A variant issue on a non-object input expects "Object" and carries the whole value: not shown.
+  const discriminatorMismatch = issue.type === 'variant' && issue.expected !== 'Object';
+  return discriminatorMismatch && issue.input.length <= MAX_DISCRIMINATOR_LENGTH;
+}
+
 function kindOf(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
-  if (typeof value === 'object' && (value as { isLosslessNumber?: boolean }).isLosslessNumber) return 'number';
+  if (typeof value === 'object' && (value as { isLosslessNumber?: boolean }).isLosslessNumber)
+    return 'number';
   return typeof value;
 }

@@ -27,7 +27,10 @@ export type AuthFailure =
 
 export type VerifyResult = { ok: true } | { ok: false; reason: AuthFailure };
 
-/** The provider-specific part of a normalized event; the intake adds id, source, provider and receipt time. */
+/**
+ * The provider-specific part of a normalized event; the intake adds id, source, provider, receipt time and
+ * `data` (the payload exactly as parsed).
+ */
 export interface NormalizedParts {
   /** The provider's own event type, e.g. "order.completed"; becomes `<provider>.<eventType>`. */
   eventType: string;
@@ -36,7 +39,6 @@ export interface NormalizedParts {
   time?: string;
   outcome: Outcome;
   amounts: ContractAmount[];
-  data: unknown;
 }
 
 export interface NormalizeContext {

@@ -1,73 +1,21 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import fc from 'fast-check';
-import { stringify } from 'lossless-json';
-import * as v from 'valibot';
-import { NormalizedEventSchema, type Outcome } from '../../shared/contract/eventContract.ts';
-import { type IntakeResult, intake } from '../../shared/core/intake.ts';
+import type { Outcome } from '../../shared/contract/eventContract.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
-import type { Headers, ProviderSettings } from '../../shared/core/providerModule.ts';
+import type { Headers } from '../../shared/core/providerModule.ts';
 import { coinme } from '../../shared/providers/coinme/index.ts';
 import { sign, signBase64 } from '../../shared/providers/coinme/sign.ts';
 import { verify } from '../../shared/providers/coinme/verify.ts';
+import { accepted, flipByte, providerTests, RECEIVED_AT, reason } from '../support/providerFixtures.ts';
 
-const SAMPLES = new URL('../../shared/providers/coinme/samples/', import.meta.url);
-const FIXTURES = new URL('../fixtures/coinme/', import.meta.url);
-const RECEIVED_AT = new Date('2026-01-01T00:00:00.000Z');
 const KEY = 'coinme-test-secret-of-at-least-32-chars';
-const SETTINGS: ProviderSettings = { keys: [KEY] };
-
-const sampleNames = readdirSync(SAMPLES)
-  .filter((file) => file.endsWith('.json'))
-  .map((file) => file.slice(0, -'.json'.length))
-  .sort();
-
-function sampleBody(name: string): Buffer {
-  return readFileSync(new URL(`${name}.json`, SAMPLES));
-}
-
-/** A sample's JSON, changed by `edit`, as the bytes a provider would send. */
-function editedBody(name: string, edit: (body: Record<string, unknown>) => void): Buffer {
-  const body = parseJson(sampleBody(name).toString('utf8')) as Record<string, unknown>;
-  edit(body);
-  return Buffer.from(stringifyJson(body));
-}
+const coinmeTests = providerTests(coinme, { keys: [KEY] }, (body) => sign(body, KEY, RECEIVED_AT));
+const { sampleBody, editedBody, deliver } = coinmeTests;
 
 function bodyOf(value: unknown): Buffer {
   return Buffer.from(stringifyJson(value));
 }
 
-function deliver(body: Buffer, headers: Headers = sign(body, KEY, RECEIVED_AT)): IntakeResult {
-  return intake(coinme, body, headers, SETTINGS, RECEIVED_AT);
-}
-
-function accepted(result: IntakeResult) {
-  if (result.kind !== 'event') throw new Error(`expected an event, got ${stringifyJson(result)}`);
-  return result;
-}
-
-function reason(result: IntakeResult): string {
-  return result.kind === 'event' ? '' : result.reason;
-}
-
-function flipByte(bytes: Buffer, index: number, delta = 1): Buffer {
-  const copy = Buffer.from(bytes);
-  copy[index] = ((copy[index] ?? 0) + delta) % 256;
-  return copy;
-}
-
 describe('Coinme samples', () => {
-  test('every published example is here', () => {
-    expect(sampleNames).toHaveLength(4);
-  });
-
-  test.each(sampleNames)('%s normalizes to its reviewed fixture', (name) => {
-    const { event } = accepted(deliver(sampleBody(name)));
-
-    expect(() => v.parse(NormalizedEventSchema, event)).not.toThrow();
-    const fixture = new URL(`${name}.normalized.json`, FIXTURES);
-    if (process.env.UPDATE_FIXTURES === '1') writeFileSync(fixture, `${stringify(event, undefined, 2)}\n`);
-    expect(stringifyJson(event)).toBe(stringifyJson(parseJson(readFileSync(fixture, 'utf8'))));
-  });
+  coinmeTests.testSamples('every published example is here', 4);
 
   test.each<[string, string, Outcome, string]>([
     ['order-template-consumed', 'coinme.ORDER_TEMPLATE', 'succeeded', 'order-template/1263543355914194944'],
@@ -272,7 +220,7 @@ describe('Coinme event types', () => {
 
 describe('Coinme signatures', () => {
   const body = sampleBody('buy-order-failed');
-  const check = (headers: Headers, raw = body, settings = SETTINGS) =>
+  const check = (headers: Headers, raw = body, settings = coinmeTests.settings) =>
     verify(raw, headers, settings, RECEIVED_AT);
   const fox = Buffer.from('The quick brown fox jumps over the lazy dog');
 
@@ -317,75 +265,26 @@ describe('Coinme signatures', () => {
     });
   });
 
-  test('a missing signature header fails', () => {
-    expect(check({ 'content-type': 'application/json' })).toEqual({ ok: false, reason: 'missing_signature' });
-  });
-
-  test.each(['not a signature', '97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPN', 'f7bc83f4', '!'.repeat(44)])(
-    'signature "%s" is malformed',
-    (signature) => {
-      expect(check({ 'x-coinme-signature': signature })).toEqual({
-        ok: false,
-        reason: 'malformed_signature',
-      });
-    },
-  );
-
-  test('no configured key never verifies', () => {
-    expect(check(sign(body, '', RECEIVED_AT), body, { keys: [] })).toEqual({
-      ok: false,
-      reason: 'no_keys_configured',
-    });
-  });
-
-  test('a header name chosen by the partner is used instead of the default', () => {
-    const settings = { keys: [KEY], signatureHeader: 'X-Partner-Hmac' };
-    const headers = signBase64(body, KEY, RECEIVED_AT, settings);
-
-    expect(Object.keys(headers)).toContain('x-partner-hmac');
-    expect(check(headers, body, settings)).toEqual({ ok: true });
-    expect(check(sign(body, KEY, RECEIVED_AT), body, settings)).toEqual({
-      ok: false,
-      reason: 'missing_signature',
-    });
+  coinmeTests.testChosenHeader(body, KEY, {
+    configuredHeader: 'X-Partner-Hmac',
+    malformed: ['not a signature', '97yD9DBThCSxMpjmqm+xQ+9NWaFJRhdZl0edvC0aPN', 'f7bc83f4', '!'.repeat(44)],
+    sign,
+    signConfigured: signBase64,
   });
 
   test('during a rotation both the old and the new key verify', () => {
-    const rotation = {
-      keys: ['old-secret-0123456789abcdef0123456789', 'new-secret-0123456789abcdef0123456789'],
-    };
-
-    expect(check(sign(body, 'old-secret-0123456789abcdef0123456789', RECEIVED_AT), body, rotation)).toEqual({
-      ok: true,
-    });
-    expect(
-      check(signBase64(body, 'new-secret-0123456789abcdef0123456789', RECEIVED_AT), body, rotation),
-    ).toEqual({
-      ok: true,
-    });
-    expect(check(sign(body, 'other-secret', RECEIVED_AT), body, rotation)).toEqual({
-      ok: false,
-      reason: 'bad_signature',
-    });
+    coinmeTests.expectRotation(
+      body,
+      ['old-secret-0123456789abcdef0123456789', 'new-secret-0123456789abcdef0123456789', 'other-secret'],
+      sign,
+      signBase64,
+    );
   });
 
   test('property: any body signed hex or base64 verifies, and any single changed byte fails', () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 1, maxLength: 512 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 255 }),
-        fc.boolean(),
-        (bytes, position, delta, base64) => {
-          const raw = Buffer.from(bytes);
-          const headers = (base64 ? signBase64 : sign)(raw, KEY, RECEIVED_AT);
-          expect(check(headers, raw)).toEqual({ ok: true });
-          expect(check(headers, flipByte(raw, position % raw.length, delta))).toEqual({
-            ok: false,
-            reason: 'bad_signature',
-          });
-        },
-      ),
-    );
+    coinmeTests.expectSignedBodiesVerify([
+      (raw) => sign(raw, KEY, RECEIVED_AT),
+      (raw) => signBase64(raw, KEY, RECEIVED_AT),
+    ]);
   });
 });

@@ -1,7 +1,5 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { stringify } from 'lossless-json';
 import * as v from 'valibot';
 import { type NormalizedEvent, NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
 import { intake } from '../../shared/core/intake.ts';
@@ -11,10 +9,13 @@ import { dedupeKey, gnosisPay } from '../../shared/providers/gnosis-pay/index.ts
 import { GNOSIS_PAY_EVENT_TYPES, GnosisPayEventSchema } from '../../shared/providers/gnosis-pay/schemas.ts';
 import { sign } from '../../shared/providers/gnosis-pay/sign.ts';
 import { publicKeyOf, verify } from '../../shared/providers/gnosis-pay/verify.ts';
-
-const SAMPLES_DIR = new URL('../../shared/providers/gnosis-pay/samples/', import.meta.url);
-const FIXTURES_DIR = new URL('../fixtures/gnosis-pay/', import.meta.url);
-const RECEIVED_AT = new Date('2026-01-01T00:00:00.000Z');
+import {
+  accepted as acceptedResult,
+  flipByte,
+  providerTests,
+  quarantined,
+  RECEIVED_AT,
+} from '../support/providerFixtures.ts';
 
 function keyPair() {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
@@ -30,14 +31,13 @@ const settings: ProviderSettings = { keys: [gnosis.publicPem] };
 
 type Json = Record<string, unknown>;
 
-function sampleText(eventType: string): string {
-  return readFileSync(new URL(`${eventType}.json`, SAMPLES_DIR), 'utf8');
-}
+const gnosisTests = providerTests(gnosisPay, settings, (rawBody) => signed(rawBody).headers);
+const { names } = gnosisTests;
+
+const sampleText = (eventType: string) => gnosisTests.sampleBody(eventType).toString('utf8');
 
 /** A sample, parsed losslessly, to be changed by a test. */
-function sample(eventType: string): Json & { data: Json } {
-  return parseJson(sampleText(eventType)) as Json & { data: Json };
-}
+const sample = (eventType: string) => gnosisTests.sampleJson<Json & { data: Json }>(eventType);
 
 function signed(body: string | Buffer, at = RECEIVED_AT, privatePem = gnosis.privatePem) {
   const rawBody = Buffer.isBuffer(body) ? body : Buffer.from(body);
@@ -47,53 +47,31 @@ function signed(body: string | Buffer, at = RECEIVED_AT, privatePem = gnosis.pri
 /** Signs the body (text, or a value serialized losslessly) and runs the whole pure intake on it. */
 function deliver(body: string | unknown, at = RECEIVED_AT) {
   const { rawBody, headers } = signed(typeof body === 'string' ? body : stringifyJson(body), at);
-  return intake(gnosisPay, rawBody, headers, settings, RECEIVED_AT);
+  return gnosisTests.deliver(rawBody, headers);
 }
 
 /** The whole intake result of an accepted delivery. */
-function accepted(body: string | unknown, at = RECEIVED_AT) {
-  const result = deliver(body, at);
-  if (result.kind !== 'event')
-    throw new Error(`expected an event, got ${result.kind}: ${JSON.stringify(result)}`);
-  return result;
-}
+const accepted = (body: string | unknown, at = RECEIVED_AT) => acceptedResult(deliver(body, at));
 
 const delivered = (body: string | unknown, at = RECEIVED_AT): NormalizedEvent => accepted(body, at).event;
 
-function quarantineReason(body: unknown): string {
-  const result = deliver(body);
-  if (result.kind !== 'quarantine') throw new Error(`expected quarantine, got ${result.kind}`);
-  return result.reason;
-}
-
-const sampleFiles = readdirSync(SAMPLES_DIR)
-  .filter((name) => name.endsWith('.json'))
-  .sort();
+const quarantineReason = (body: unknown): string => quarantined(deliver(body));
 
 describe('gnosis-pay samples', () => {
   it('cover exactly the 29 documented v1 event types, one file each, named by type', () => {
-    const types = sampleFiles.map(
-      (file) => (parseJson(readFileSync(new URL(file, SAMPLES_DIR), 'utf8')) as Json).eventType,
-    );
+    const types = names.map((name) => sample(name).eventType);
 
     expect(GNOSIS_PAY_EVENT_TYPES).toHaveLength(29);
-    expect(sampleFiles.map((file) => file.replace(/\.json$/, ''))).toEqual(types);
+    expect(names).toEqual(types);
     expect([...types].sort()).toEqual([...GNOSIS_PAY_EVENT_TYPES].sort());
   });
 
-  it.each(sampleFiles)('%s is accepted and normalizes to its reviewed fixture', (file) => {
-    const name = file.replace(/\.json$/, '');
+  it.each(names)('%s.json is accepted and normalizes to its reviewed fixture', (name) => {
     const result = deliver(sampleText(name));
 
     expect(result.kind).toBe('event');
     if (result.kind !== 'event') return;
-    v.parse(NormalizedEventSchema, result.event);
-    const fixture = new URL(`${name}.normalized.json`, FIXTURES_DIR);
-    if (process.env.UPDATE_FIXTURES === '1') {
-      mkdirSync(FIXTURES_DIR, { recursive: true });
-      writeFileSync(fixture, `${stringify(result.event, null, 2)}\n`);
-    }
-    expect(stringifyJson(result.event)).toBe(stringifyJson(parseJson(readFileSync(fixture, 'utf8'))));
+    gnosisTests.expectReviewedFixture(name, result.event);
   });
 });
 
@@ -380,10 +358,8 @@ describe('gnosis-pay signatures', () => {
 
   it('rejects one changed byte of the body', () => {
     const { headers } = signed(body);
-    const changed = Buffer.from(body);
-    changed[10] = (changed[10] ?? 0) ^ 1;
 
-    expect(check(changed, headers)).toEqual({ ok: false, reason: 'bad_signature' });
+    expect(check(flipByte(body, 10), headers)).toEqual({ ok: false, reason: 'bad_signature' });
   });
 
   it('rejects a signature by another key', () => {
@@ -458,23 +434,7 @@ describe('gnosis-pay signatures', () => {
   });
 
   it('verifies any signed body, and rejects any single-byte change of the body', () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 1, maxLength: 512 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 255 }),
-        (bytes, at, xor) => {
-          const rawBody = Buffer.from(bytes);
-          const { headers } = signed(rawBody);
-          expect(check(rawBody, headers)).toEqual({ ok: true });
-
-          const changed = Buffer.from(rawBody);
-          const index = at % changed.length;
-          changed[index] = (changed[index] ?? 0) ^ xor;
-          expect(check(changed, headers)).toEqual({ ok: false, reason: 'bad_signature' });
-        },
-      ),
-    );
+    gnosisTests.expectSignedBodiesVerify();
   });
 
   it('rejects any single-byte change of the timestamp', () => {
@@ -484,12 +444,13 @@ describe('gnosis-pay signatures', () => {
         fc.integer({ min: 1_000_000_000, max: 9_999_999_999 }),
         fc.nat(),
         fc.integer({ min: 1, max: 255 }),
-        (seconds, at, xor) => {
+        (seconds, at, delta) => {
           const { headers } = signed(body, new Date(seconds * 1000));
           const timestamp = Buffer.from(headers['x-webhook-timestamp'] ?? '');
-          const index = at % timestamp.length;
-          timestamp[index] = (timestamp[index] ?? 0) ^ xor;
-          const changed = { ...headers, 'x-webhook-timestamp': timestamp.toString('latin1') };
+          const changed = {
+            ...headers,
+            'x-webhook-timestamp': flipByte(timestamp, at % timestamp.length, delta).toString('latin1'),
+          };
 
           const result = check(body, changed, wide);
           expect(result.ok).toBe(false);

@@ -1,70 +1,18 @@
 import { createHmac } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import fc from 'fast-check';
-import { stringify } from 'lossless-json';
-import * as v from 'valibot';
-import { NormalizedEventSchema, type Outcome } from '../../shared/contract/eventContract.ts';
-import { type IntakeResult, intake } from '../../shared/core/intake.ts';
+import type { Outcome } from '../../shared/contract/eventContract.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
-import type { Headers, ProviderSettings } from '../../shared/core/providerModule.ts';
+import type { Headers } from '../../shared/core/providerModule.ts';
 import { openpoly } from '../../shared/providers/openpoly/index.ts';
 import { sign } from '../../shared/providers/openpoly/sign.ts';
 import { verify } from '../../shared/providers/openpoly/verify.ts';
+import { accepted, flipByte, providerTests, RECEIVED_AT, reason } from '../support/providerFixtures.ts';
 
-const SAMPLES = new URL('../../shared/providers/openpoly/samples/', import.meta.url);
-const FIXTURES = new URL('../fixtures/openpoly/', import.meta.url);
-const RECEIVED_AT = new Date('2026-01-01T00:00:00.000Z');
 const KEY = 'whsec_test_current';
-const SETTINGS: ProviderSettings = { keys: [KEY] };
-
-const sampleNames = readdirSync(SAMPLES)
-  .filter((file) => file.endsWith('.json'))
-  .map((file) => file.slice(0, -'.json'.length))
-  .sort();
-
-function sampleBody(name: string): Buffer {
-  return readFileSync(new URL(`${name}.json`, SAMPLES));
-}
-
-/** A sample's JSON, changed by `edit`, as the bytes a provider would send. */
-function editedBody(name: string, edit: (body: Record<string, unknown>) => void): Buffer {
-  const body = parseJson(sampleBody(name).toString('utf8')) as Record<string, unknown>;
-  edit(body);
-  return Buffer.from(stringifyJson(body));
-}
-
-function deliver(body: Buffer, headers: Headers = sign(body, KEY, RECEIVED_AT)): IntakeResult {
-  return intake(openpoly, body, headers, SETTINGS, RECEIVED_AT);
-}
-
-function accepted(result: IntakeResult) {
-  if (result.kind !== 'event') throw new Error(`expected an event, got ${stringifyJson(result)}`);
-  return result;
-}
-
-function reason(result: IntakeResult): string {
-  return result.kind === 'event' ? '' : result.reason;
-}
-
-function flipByte(bytes: Buffer, index: number, delta = 1): Buffer {
-  const copy = Buffer.from(bytes);
-  copy[index] = ((copy[index] ?? 0) + delta) % 256;
-  return copy;
-}
+const openpolyTests = providerTests(openpoly, { keys: [KEY] }, (body) => sign(body, KEY, RECEIVED_AT));
+const { sampleBody, editedBody, deliver } = openpolyTests;
 
 describe('OpenPoly samples', () => {
-  test('every event type has a sample', () => {
-    expect(sampleNames).toHaveLength(10);
-  });
-
-  test.each(sampleNames)('%s normalizes to its reviewed fixture', (name) => {
-    const { event } = accepted(deliver(sampleBody(name)));
-
-    expect(() => v.parse(NormalizedEventSchema, event)).not.toThrow();
-    const fixture = new URL(`${name}.normalized.json`, FIXTURES);
-    if (process.env.UPDATE_FIXTURES === '1') writeFileSync(fixture, `${stringify(event, undefined, 2)}\n`);
-    expect(stringifyJson(event)).toBe(stringifyJson(parseJson(readFileSync(fixture, 'utf8'))));
-  });
+  openpolyTests.testSamples('every event type has a sample', 10);
 
   test.each<[string, Outcome, string]>([
     ['mini_app.login.succeeded', 'info', 'user/operator-user-123'],
@@ -191,7 +139,7 @@ describe('OpenPoly validation', () => {
 describe('OpenPoly signatures', () => {
   const body = sampleBody('mini_app.trade.processed');
   const at = (seconds: number) => new Date(RECEIVED_AT.getTime() + seconds * 1000);
-  const check = (headers: Headers, raw = body, settings = SETTINGS, now = RECEIVED_AT) =>
+  const check = (headers: Headers, raw = body, settings = openpolyTests.settings, now = RECEIVED_AT) =>
     verify(raw, headers, settings, now);
 
   test('sign writes the documented headers: v1= hex HMAC-SHA256 of "{timestamp}.{body}"', () => {
@@ -288,14 +236,7 @@ describe('OpenPoly signatures', () => {
   });
 
   test('during a rotation both the old and the new key verify', () => {
-    const rotation = { keys: ['whsec_old', 'whsec_new'] };
-
-    expect(check(sign(body, 'whsec_old', RECEIVED_AT), body, rotation)).toEqual({ ok: true });
-    expect(check(sign(body, 'whsec_new', RECEIVED_AT), body, rotation)).toEqual({ ok: true });
-    expect(check(sign(body, 'whsec_other', RECEIVED_AT), body, rotation)).toEqual({
-      ok: false,
-      reason: 'bad_signature',
-    });
+    openpolyTests.expectRotation(body, ['whsec_old', 'whsec_new', 'whsec_other'], sign);
   });
 
   test('a header with several entries verifies when any v1 entry matches; other versions are skipped', () => {
@@ -312,19 +253,6 @@ describe('OpenPoly signatures', () => {
   });
 
   test('property: any signed body verifies, and any single changed byte fails', () => {
-    fc.assert(
-      fc.property(
-        fc.uint8Array({ minLength: 1, maxLength: 512 }),
-        fc.nat(),
-        fc.integer({ min: 1, max: 255 }),
-        (bytes, position, delta) => {
-          const raw = Buffer.from(bytes);
-          const headers = sign(raw, KEY, RECEIVED_AT);
-          expect(check(headers, raw)).toEqual({ ok: true });
-          const changed = flipByte(raw, position % raw.length, delta);
-          expect(check(headers, changed)).toEqual({ ok: false, reason: 'bad_signature' });
-        },
-      ),
-    );
+    openpolyTests.expectSignedBodiesVerify();
   });
 });

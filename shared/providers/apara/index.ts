@@ -40,7 +40,6 @@ export const apara: ProviderModule<AparaEvent> = {
       eventType: `${event.entityType}.${event.status}`,
       subject: `${event.entityType}/${event.entityId}`,
       time: new Date(event.createdAt).toISOString(),
-      data: event,
     };
     // Events of entities other than orders carry no published status meaning and no amounts.
     if (!isOrderEvent(event)) return { ...common, outcome: 'info', amounts: [] };

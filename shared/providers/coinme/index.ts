@@ -69,7 +69,6 @@ export const coinme: ProviderModule<CoinmeEvent> = {
       time: timeOf(event.at),
       outcome: outcomeOf(event),
       amounts: userInput ? [{ role: 'userInputAmount', ...userInput }] : [],
-      data: event,
     };
   },
   retrySpanSeconds: RETRY_SPAN_SECONDS,

@@ -247,7 +247,6 @@ export function normalize(event: GnosisPayEvent): NormalizedParts {
     ...(time === undefined ? {} : { time }),
     outcome: rule.outcome(data),
     amounts: rule.amounts?.(data) ?? [],
-    data: event,
   };
 }
 

@@ -67,7 +67,6 @@ export const openpoly: ProviderModule<OpenPolyEvent> = {
       subject: subjectOf(event),
       outcome: OUTCOMES[event.event_type],
       amounts: external ? [{ role: 'external_amount', ...external }] : [],
-      data: event,
     };
   },
   retrySpanSeconds: RETRY_SPAN_SECONDS,
