@@ -1,0 +1,381 @@
+/**
+ * `npm run ops -- <command>`: the operator's view of the event store, against the local stack
+ * (`.local/stack.json`) or, with `--table` / `--topic-arn` / `--region` (or `--outputs`), a deployed
+ * stack with the default AWS credentials. `--json` prints one JSON document for scripts.
+ */
+import { pathToFileURL } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pc from 'picocolors';
+import { OUTCOMES, type Outcome } from '../shared/contract/eventContract.ts';
+import type { StoredItem } from '../shared/eventStore.ts';
+import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
+import { colorOutcome, colorStatus, itemJson, makeOutput, type Output, parseTime } from './ops/output.ts';
+import { type ReingestOutcome, reingestMany } from './ops/reingest.ts';
+import { replay } from './ops/replay.ts';
+import {
+  entityHistory,
+  findStored,
+  type StoredEvent,
+  scanEvents,
+  scanQuarantine,
+} from './ops/storedEvents.ts';
+import { type OpsTarget, resolveTarget, type TargetOptions } from './ops/target.ts';
+
+interface GlobalOptions extends TargetOptions {
+  json?: boolean;
+}
+
+/** A failure the user caused and can fix: printed as one line, exit code 1. */
+class OpsError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'OpsError';
+  }
+}
+
+function eventSummary({ pk, status, receivedAt, event }: StoredEvent) {
+  return {
+    pk,
+    status,
+    receivedAt: receivedAt.toISOString(),
+    id: event.id,
+    provider: event.provider,
+    type: event.type,
+    outcome: event.outcome,
+    subject: event.subject,
+    time: event.time,
+    ...(event.conflict ? { conflict: true } : {}),
+  };
+}
+
+function eventRows(
+  out: Output,
+  events: readonly StoredEvent[],
+  mark?: (e: StoredEvent) => boolean,
+): string[][] {
+  const { c } = out;
+  return [
+    ['RECEIVED', 'KEY', 'TYPE', 'OUTCOME', 'SUBJECT', 'STATUS'].map((h) => c.dim(h)),
+    ...events.map((e) => [
+      e.receivedAt.toISOString(),
+      mark ? (mark(e) ? c.bold(`▸ ${e.pk}`) : `  ${e.pk}`) : e.pk,
+      e.event.type + (e.event.conflict ? c.red(' conflict') : ''),
+      colorOutcome(c, e.event.outcome),
+      e.event.subject,
+      colorStatus(c, e.status),
+    ]),
+  ];
+}
+
+function knownProvider(name: string): string {
+  if (!PROVIDER_NAMES.includes(name))
+    throw new InvalidArgumentError(`known providers: ${PROVIDER_NAMES.join(', ')}`);
+  return name;
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidArgumentError('expected a positive whole number');
+  return value;
+}
+
+/** Runs one command against the resolved target and closes its clients afterwards. */
+async function withTarget(
+  command: Command,
+  run: (target: OpsTarget, out: Output) => Promise<number | undefined>,
+) {
+  const options = command.optsWithGlobals<GlobalOptions>();
+  const out = makeOutput(options.json === true);
+  const target = resolveTarget(options);
+  try {
+    if (!out.json) out.line(out.c.dim(`▸ ${target.label}`));
+    process.exitCode = (await run(target, out)) ?? 0;
+  } finally {
+    target.close();
+  }
+}
+
+function showItem(out: Output, item: StoredItem): void {
+  const { c } = out;
+  out.table([
+    [c.dim('key'), c.bold(item.pk)],
+    [
+      c.dim('status'),
+      colorStatus(c, item.status) + (item.pending ? c.yellow(' (waiting for the sweeper)') : ''),
+    ],
+    [c.dim('received'), item.receivedAt.toISOString()],
+    [c.dim('expires'), item.expiresAt.toISOString()],
+    ...(item.leaseUntil ? [[c.dim('lease until'), item.leaseUntil.toISOString()]] : []),
+  ]);
+  if (item.event) {
+    out.line(c.dim('event:'));
+    out.data(item.event);
+  }
+  if (item.quarantine) {
+    out.line(`${c.dim('reason:')} ${item.quarantine.reason}`);
+    out.line(`${c.dim('headers:')} ${JSON.stringify(item.quarantine.headers)}`);
+    const json = itemJson(item).quarantine as { rawBody?: string; rawBodyBase64?: string };
+    out.line(
+      json.rawBody !== undefined
+        ? `${c.dim('body:')}\n${json.rawBody}`
+        : `${c.dim('body (base64):')} ${json.rawBodyBase64}`,
+    );
+  }
+}
+
+function printReingest(out: Output, outcome: ReingestOutcome): void {
+  const { c } = out;
+  switch (outcome.result) {
+    case 'published':
+    case 'duplicate':
+      out.line(
+        `${c.green(outcome.result.padEnd(17))} ${outcome.pk} → ${outcome.eventPk} ${c.dim(outcome.type)}`,
+      );
+      return;
+    case 'stored':
+      out.line(
+        `${c.yellow(outcome.result.padEnd(17))} ${outcome.pk} → ${outcome.eventPk} ${c.dim(outcome.reason)}`,
+      );
+      return;
+    default:
+      out.line(`${c.yellow(outcome.result.padEnd(17))} ${outcome.pk} ${c.dim(outcome.reason)}`);
+  }
+}
+
+export function opsProgram(): Command {
+  const program = new Command('ops')
+    .description('Operate the webhook intake: stored events, entities, quarantine, replay')
+    .option('--json', 'print JSON for scripts')
+    .option('--table <name>', 'event table of a deployed stack (AWS, default credentials)')
+    .option('--topic-arn <arn>', 'events topic of a deployed stack (for reingest and replay)')
+    .option('--region <region>', 'AWS region (default: from the topic ARN or the AWS configuration)')
+    .option('--outputs <file>', 'read the table and topic from `cdk deploy --outputs-file <file>`')
+    .showHelpAfterError();
+
+  const events = program.command('events').description('stored events');
+  events
+    .command('list')
+    .description('recent stored events, newest first (scans the table)')
+    .option('--provider <name>', 'only this provider', knownProvider)
+    .option('--type <type>', 'only this type: apara.order.completed, or order.completed')
+    .addOption(new Option('--outcome <outcome>', 'only this outcome').choices(OUTCOMES))
+    .option('--since <time>', 'received at or after (ISO 8601, or an age such as 2h)')
+    .option('--until <time>', 'received before (ISO 8601, or an age)')
+    .option('--limit <n>', 'at most this many', positiveInteger, 50)
+    .action(async (options, command: Command) =>
+      withTarget(command, async (target, out) => {
+        const found = await scanEvents(target.dynamodb, target.table, {
+          provider: options.provider,
+          type: options.type,
+          outcome: options.outcome as Outcome | undefined,
+          ...(options.since ? { since: parseTime(options.since) } : {}),
+          ...(options.until ? { until: parseTime(options.until) } : {}),
+        });
+        const recent = found.slice(-options.limit).reverse();
+        if (out.json) {
+          out.data(recent.map(eventSummary));
+          return 0;
+        }
+        if (recent.length > 0) out.table(eventRows(out, recent));
+        out.line(out.c.dim(`${recent.length} of ${found.length} matching events`));
+        return 0;
+      }),
+    );
+  events
+    .command('show')
+    .description('one stored event (or quarantine record) in full')
+    .argument('<pk-or-id>', 'its key (apara#EV-…) or its event id')
+    .action(async (pkOrId: string, _options, command: Command) =>
+      withTarget(command, async (target, out) => {
+        const items = await findStored(target.store, target.dynamodb, pkOrId);
+        if (items.length === 0)
+          throw new OpsError(`nothing stored under "${pkOrId}" (as a key, or as an event id)`);
+        if (out.json) out.data(items.map(itemJson));
+        else
+          items.forEach((item, i) => {
+            if (i > 0) out.line();
+            showItem(out, item);
+          });
+        return 0;
+      }),
+    );
+
+  program
+    .command('entity')
+    .description("an entity's current state and its event history")
+    .argument('<provider>', PROVIDER_NAMES.join(', '), knownProvider)
+    .argument('<subject>', 'the entity, as in the events: order/OR-…, user/…')
+    .action(async (provider: string, subject: string, _options, command: Command) =>
+      withTarget(command, async (target, out) => {
+        const [state, history] = await Promise.all([
+          target.states.get(provider, subject),
+          entityHistory(target.dynamodb, target.table, provider, subject),
+        ]);
+        if (out.json) {
+          out.data({ provider, subject, state: state ?? null, history: history.map(eventSummary) });
+          return state || history.length > 0 ? 0 : 1;
+        }
+        const { c } = out;
+        if (!state && history.length === 0)
+          throw new OpsError(`no state and no stored events for ${provider} ${subject}`);
+        out.line(`${c.bold(`${provider} ${subject}`)}`);
+        if (state) {
+          const e = state.event;
+          out.line(
+            `  state: ${c.bold(e.type)} ${colorOutcome(c, e.outcome)}  ${c.dim(`event ${state.lastEventId}, ${e.time}`)}`,
+          );
+        } else {
+          out.line(
+            `  state: ${c.yellow('none yet')} ${c.dim('(the handler has not applied an event of this entity)')}`,
+          );
+        }
+        out.line(c.dim(`  history: ${history.length} stored events, in the order the handler applies them`));
+        if (history.length > 0) {
+          out.table(eventRows(out, history, (e) => e.event.id === state?.lastEventId));
+        }
+        return 0;
+      }),
+    );
+
+  const quarantine = program.command('quarantine').description('authentic deliveries that failed validation');
+  quarantine
+    .command('list')
+    .description('quarantined deliveries with their reasons, newest first')
+    .option('--provider <name>', 'only this provider', knownProvider)
+    .option('--all', 'include records already re-ingested')
+    .action(async (options, command: Command) =>
+      withTarget(command, async (target, out) => {
+        const items = (
+          await scanQuarantine(target.dynamodb, target.table, {
+            provider: options.provider,
+            includeResolved: options.all === true,
+          })
+        ).reverse();
+        if (out.json) {
+          out.data(items.map(itemJson));
+          return 0;
+        }
+        const { c } = out;
+        if (items.length > 0) {
+          out.table([
+            ['RECEIVED', 'KEY', 'STATUS', 'REASON'].map((h) => c.dim(h)),
+            ...items.map((i) => [
+              i.receivedAt.toISOString(),
+              i.pk,
+              colorStatus(c, i.status),
+              i.quarantine?.reason ?? '',
+            ]),
+          ]);
+        }
+        out.line(c.dim(`${items.length} quarantine records`));
+        return 0;
+      }),
+    );
+  quarantine
+    .command('reingest')
+    .description(
+      'run quarantined bodies through the current schema (no signature check: it was checked at receipt)',
+    )
+    .argument('[pk...]', 'quarantine keys (apara#q#…)')
+    .option('--all', 'every record still quarantined')
+    .option('--provider <name>', 'with --all: only this provider', knownProvider)
+    .option('--retention-days <days>', 'how long re-ingested events are kept', positiveInteger, 30)
+    .action(async (pks: string[], options, command: Command) =>
+      withTarget(command, async (target, out) => {
+        if (pks.length > 0 && options.all) throw new OpsError('give quarantine keys or --all, not both');
+        const keys =
+          options.all === true
+            ? (await scanQuarantine(target.dynamodb, target.table, { provider: options.provider })).map(
+                (i) => i.pk,
+              )
+            : pks;
+        if (keys.length === 0) {
+          if (!options.all) throw new OpsError('give quarantine keys (see `ops quarantine list`) or --all');
+          if (out.json) out.data([]);
+          else out.line(out.c.dim('nothing is quarantined'));
+          return 0;
+        }
+        const outcomes = await reingestMany(
+          {
+            store: target.store,
+            publisher: target.publisher(),
+            retentionSeconds: options.retentionDays * 86_400,
+          },
+          keys,
+          (outcome) => !out.json && printReingest(out, outcome),
+        );
+        if (out.json) out.data(outcomes);
+        const ok = outcomes.every(
+          (o) => o.result === 'published' || o.result === 'duplicate' || o.result === 'stored',
+        );
+        return ok ? 0 : 1;
+      }),
+    );
+
+  program
+    .command('replay')
+    .description("publish a provider's stored events of a time range again, flagged replayed")
+    .requiredOption('--provider <name>', PROVIDER_NAMES.join(', '), knownProvider)
+    .requiredOption('--since <time>', 'received at or after (ISO 8601, or an age such as 2h)')
+    .option('--until <time>', 'received before (ISO 8601, or an age)', 'now')
+    .option('--dry-run', 'list what would be sent; send nothing')
+    .action(async (options, command: Command) =>
+      withTarget(command, async (target, out) => {
+        const since = parseTime(options.since);
+        const until = parseTime(options.until);
+        const dryRun = options.dryRun === true;
+        const publisher = target.publisher();
+        const bar =
+          !out.json && !dryRun && process.stderr.isTTY
+            ? new SingleBar({
+                format: 'replaying {bar} {value}/{total}',
+                stream: process.stderr,
+                hideCursor: true,
+              })
+            : undefined;
+        const report = await replay(
+          { dynamodb: target.dynamodb, table: target.table, publisher },
+          { provider: options.provider, since, until, dryRun },
+          (done, total) => (done === 0 ? bar?.start(total, 0) : bar?.update(done)),
+        );
+        bar?.stop();
+        const range = `${since.toISOString()} ≤ received < ${until.toISOString()}`;
+        if (out.json) {
+          out.data({
+            provider: options.provider,
+            since: since.toISOString(),
+            until: until.toISOString(),
+            dryRun,
+            events: report.events.map(eventSummary),
+            published: report.published,
+            failed: report.failed,
+          });
+        } else {
+          const { c } = out;
+          if (dryRun && report.events.length > 0) out.table(eventRows(out, report.events));
+          out.line(
+            dryRun
+              ? `${c.bold('dry run:')} would replay ${report.events.length} ${options.provider} events (${range})`
+              : `replayed ${c.green(String(report.published))} of ${report.events.length} ${options.provider} events (${range})`,
+          );
+          for (const failure of report.failed)
+            out.line(`${c.red('failed')} ${failure.pk} ${c.dim(failure.error)}`);
+        }
+        return report.failed.length > 0 ? 1 : 0;
+      }),
+    );
+  return program;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  // The SDK's notice that future versions need Node 22 would open every command's output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  opsProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      process.stderr.write(`${pc.red('ops:')} ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    });
+}

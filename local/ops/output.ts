@@ -1,0 +1,117 @@
+import { stringify } from 'lossless-json';
+import pc from 'picocolors';
+import type { Outcome } from '../../shared/contract/eventContract.ts';
+import type { StoredItem } from '../../shared/eventStore.ts';
+
+export type Colors = ReturnType<typeof pc.createColors>;
+
+/** How a command prints: aligned, colored text for people (colors only in a terminal), or JSON for scripts. */
+export interface Output {
+  json: boolean;
+  c: Colors;
+  line(text?: string): void;
+  /** Columns padded to their widest cell (colors not counted). */
+  table(rows: readonly (readonly string[])[]): void;
+  /** One JSON document; numbers of provider payloads keep every digit. */
+  data(value: unknown): void;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matches the ANSI color escapes picocolors writes
+const ANSI = /\u001b\[[0-9;]*m/g;
+const visibleLength = (text: string) => text.replace(ANSI, '').length;
+
+export function makeOutput(
+  json: boolean,
+  write: (text: string) => void = (text) => process.stdout.write(text),
+): Output {
+  const c = pc.createColors(!json && pc.isColorSupported);
+  return {
+    json,
+    c,
+    line: (text = '') => write(`${text}\n`),
+    table(rows) {
+      const widths: number[] = [];
+      for (const row of rows) {
+        for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell));
+      }
+      for (const row of rows) {
+        const cells = row.map((cell, i) =>
+          i === row.length - 1 ? cell : cell + ' '.repeat((widths[i] ?? 0) - visibleLength(cell)),
+        );
+        write(`${cells.join('  ').trimEnd()}\n`);
+      }
+    },
+    data: (value) => write(`${stringify(value, undefined, 2) ?? 'null'}\n`),
+  };
+}
+
+export function colorOutcome(c: Colors, outcome: Outcome | string): string {
+  switch (outcome) {
+    case 'succeeded':
+      return c.green(outcome);
+    case 'failed':
+      return c.red(outcome);
+    case 'action_required':
+      return c.yellow(outcome);
+    case 'pending':
+      return c.cyan(outcome);
+    default:
+      return c.dim(outcome);
+  }
+}
+
+export function colorStatus(c: Colors, status: StoredItem['status']): string {
+  if (status === 'published') return c.green(status);
+  if (status === 'quarantined') return c.yellow(status);
+  if (status === 'received') return c.yellow(status);
+  return c.dim(status);
+}
+
+const DURATION = /^(\d+)\s*(s|m|h|d)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * A time given on the command line: ISO 8601 (`2024-11-27T05:00:00Z`, `2024-11-27`), `now`, or a
+ * duration ago (`90s`, `15m`, `2h`, `7d`).
+ */
+export function parseTime(text: string, now = new Date()): Date {
+  const value = text.trim();
+  if (value === 'now') return now;
+  const duration = DURATION.exec(value);
+  if (duration)
+    return new Date(now.getTime() - Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS]);
+  const time = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(time.getTime())) {
+    throw new Error(
+      `"${text}" is not a time: use ISO 8601 (2024-11-27T05:00:00Z), "now", or an age such as 15m, 2h, 7d`,
+    );
+  }
+  return time;
+}
+
+/** A stored item for `--json`: dates as ISO text, a raw body as text when it is UTF-8 (else base64). */
+export function itemJson(item: StoredItem): Record<string, unknown> {
+  const { quarantine, receivedAt, expiresAt, leaseUntil, ...rest } = item;
+  return {
+    ...rest,
+    receivedAt: receivedAt.toISOString(),
+    expiresAt: expiresAt.toISOString(),
+    ...(leaseUntil ? { leaseUntil: leaseUntil.toISOString() } : {}),
+    ...(quarantine
+      ? {
+          quarantine: {
+            reason: quarantine.reason,
+            headers: quarantine.headers,
+            ...bodyText(quarantine.rawBody),
+          },
+        }
+      : {}),
+  };
+}
+
+function bodyText(body: Buffer): { rawBody: string } | { rawBodyBase64: string } {
+  const text = body.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(body)
+    ? { rawBody: text }
+    : { rawBodyBase64: body.toString('base64') };
+}

@@ -1,0 +1,128 @@
+import { intake } from '../../shared/core/intake.ts';
+import type { ProviderModule } from '../../shared/core/providerModule.ts';
+import type { EventStore } from '../../shared/eventStore.ts';
+import { errorField } from '../../shared/log.ts';
+import { providerNamed } from '../../shared/providers/registry.ts';
+import type { EventPublisher } from '../../shared/publisher.ts';
+
+export interface ReingestDependencies {
+  store: EventStore;
+  publisher: EventPublisher;
+  /** The provider module to read the body with: the current one, or (in tests) a fixed schema. */
+  providerModule?: (name: string) => ProviderModule;
+  /** How long the new event is kept; never shorter than the provider's retry span. */
+  retentionSeconds?: number;
+  clock?: () => Date;
+}
+
+/**
+ * What re-ingesting one quarantine record did:
+ * - `published`: it is a normal event now, stored and published once;
+ * - `stored`: stored, but the publish failed: the sweeper publishes it;
+ * - `duplicate`: the event was already stored (a provider retry after the fix): linked, nothing published;
+ * - `still_quarantined`: the current schema refuses it too; the record keeps the new reason;
+ * - `in_flight`: the same event is being stored right now by an ingest call; try again later;
+ * - `skipped`: no such quarantine record, or already re-ingested.
+ */
+export type ReingestOutcome =
+  | { pk: string; result: 'published' | 'duplicate'; eventPk: string; eventId: string; type: string }
+  | { pk: string; result: 'stored'; eventPk: string; eventId: string; type: string; reason: string }
+  | { pk: string; result: 'still_quarantined'; reason: string }
+  | { pk: string; result: 'in_flight' | 'skipped'; reason: string };
+
+const DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600;
+
+/** `apara#q#<content key>` → `apara` */
+export function providerOfKey(pk: string): string {
+  return pk.split('#')[0] ?? '';
+}
+
+/**
+ * The provider module minus its signature check. A quarantined body was authenticated when it arrived
+ * (only authentic deliveries are quarantined); its signature timestamp is stale by now, so checking it
+ * again could only refuse it. Everything after authentication is the intake's own code.
+ */
+function alreadyVerified(provider: ProviderModule): ProviderModule {
+  return { ...provider, verify: () => ({ ok: true }) };
+}
+
+/**
+ * Runs one quarantined delivery through the current schema: it becomes a normal event (stored with
+ * the store's conditional write, published, marked published, and the record resolved to the event),
+ * or it stays quarantined with the new reason.
+ *
+ * @example
+ * const outcome = await reingest({ store, publisher }, 'apara#q#Xk3…');
+ */
+export async function reingest(deps: ReingestDependencies, pk: string): Promise<ReingestOutcome> {
+  const clock = deps.clock ?? (() => new Date());
+  const item = await deps.store.get(pk);
+  if (!item?.quarantine) return { pk, result: 'skipped', reason: 'no quarantine record under this key' };
+  if (item.status === 'reingested')
+    return { pk, result: 'skipped', reason: `already ${item.quarantine.reason}` };
+
+  const name = providerOfKey(pk);
+  const provider = (deps.providerModule ?? providerNamed)(name);
+  const { rawBody, headers } = item.quarantine;
+  // The event keeps its original receipt time; the store's lease and expiry count from now.
+  const read = intake(alreadyVerified(provider), rawBody, headers, { keys: [] }, item.receivedAt);
+  if (read.kind !== 'event') {
+    const reason = read.kind === 'unauthentic' ? `unauthentic: ${read.reason}` : read.reason;
+    await deps.store.resolveQuarantine(pk, { reason });
+    return { pk, result: 'still_quarantined', reason };
+  }
+
+  const now = clock();
+  const claim = await deps.store.claim({
+    provider: name,
+    dedupeKey: read.dedupeKey,
+    hash: read.hash,
+    event: read.event,
+    retentionSeconds: Math.max(deps.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, provider.retrySpanSeconds),
+    now,
+  });
+  if (claim.kind === 'in_flight') {
+    return {
+      pk,
+      result: 'in_flight',
+      reason: `the event is being stored elsewhere; retry in ${claim.retryAfterSeconds} s`,
+    };
+  }
+  const done = { pk, eventPk: claim.pk, eventId: claim.event.id, type: claim.event.type };
+  if (claim.kind === 'duplicate') {
+    await deps.store.resolveQuarantine(pk, { eventPk: claim.pk });
+    return { ...done, result: 'duplicate' };
+  }
+
+  try {
+    await deps.publisher.publish(claim.event, claim.pk);
+  } catch (error) {
+    // Stored is durable: hand it to the sweeper, as the ingest path does.
+    await deps.store.markPending(claim.pk, name, clock());
+    await deps.store.resolveQuarantine(pk, { eventPk: claim.pk });
+    return {
+      ...done,
+      result: 'stored',
+      reason: `publish failed (${errorField(error)}); the sweeper publishes it`,
+    };
+  }
+  // Published: a failure to mark it only means a later duplicate delivery may publish it again.
+  await deps.store.markPublished(claim.pk).catch(() => undefined);
+  await deps.store.resolveQuarantine(pk, { eventPk: claim.pk });
+  return { ...done, result: 'published' };
+}
+
+/** Re-ingests several records one after the other; `onOutcome` sees each as it is done. */
+export async function reingestMany(
+  deps: ReingestDependencies,
+  pks: readonly string[],
+  onOutcome: (outcome: ReingestOutcome) => void = () => undefined,
+): Promise<ReingestOutcome[]> {
+  const outcomes: ReingestOutcome[] = [];
+  for (const pk of pks) {
+    const outcome = await reingest(deps, pk);
+    outcomes.push(outcome);
+    onOutcome(outcome);
+  }
+  return outcomes;
+}

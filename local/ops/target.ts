@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { EntityStateStore } from '../../shared/entityState.ts';
+import { EventStore } from '../../shared/eventStore.ts';
+import { EventPublisher } from '../../shared/publisher.ts';
+import { localClients } from '../awsClients.ts';
+import { readStackFile } from '../stackFile.ts';
+
+/** Where the operator commands work: the local stack, or a deployed one in AWS. */
+export interface OpsTarget {
+  /** "local stack (…)" or "AWS eu-west-1, table …": printed so nobody mistakes one for the other. */
+  label: string;
+  dynamodb: DynamoDBClient;
+  sns: SNSClient;
+  table: string;
+  topicArn?: string;
+  store: EventStore;
+  states: EntityStateStore;
+  /** The events topic publisher; a clear error when no topic ARN was given. */
+  publisher(): EventPublisher;
+  close(): void;
+}
+
+export interface TargetOptions {
+  table?: string;
+  topicArn?: string;
+  region?: string;
+  /** A `cdk deploy --outputs-file` file to read the table name and topic ARN from. */
+  outputs?: string;
+}
+
+/** The lease an operator command holds on an event it stores (as the ingest Lambda does). */
+const LEASE_MS = 15_000;
+
+/**
+ * AWS when a table (or a CDK outputs file) is given, with the default credential chain and region;
+ * otherwise the local stack described by `.local/stack.json`.
+ */
+export function resolveTarget(options: TargetOptions): OpsTarget {
+  const fromOutputs = options.outputs ? readCdkOutputs(options.outputs) : {};
+  const table = options.table ?? fromOutputs.table;
+  const topicArn = options.topicArn ?? fromOutputs.topicArn;
+  if (table) {
+    const region = options.region ?? (topicArn ? topicArn.split(':')[3] : undefined);
+    const config = region ? { region } : {};
+    return makeTarget(
+      `AWS${region ? ` ${region}` : ''}, table ${table}`,
+      new DynamoDBClient(config),
+      new SNSClient(config),
+      table,
+      topicArn,
+    );
+  }
+  const stack = readStackFile();
+  const clients = localClients(stack.endpoints);
+  clients.sqs.destroy();
+  return makeTarget(
+    `local stack (${stack.httpUrl})`,
+    clients.dynamodb,
+    clients.sns,
+    stack.table,
+    topicArn ?? stack.topicArn,
+  );
+}
+
+function makeTarget(
+  label: string,
+  dynamodb: DynamoDBClient,
+  sns: SNSClient,
+  table: string,
+  topicArn?: string,
+): OpsTarget {
+  return {
+    label,
+    dynamodb,
+    sns,
+    table,
+    ...(topicArn ? { topicArn } : {}),
+    store: new EventStore(dynamodb, { table, leaseMs: LEASE_MS }),
+    states: new EntityStateStore(dynamodb, table),
+    publisher() {
+      if (!topicArn)
+        throw new Error('this command publishes: give the events topic with --topic-arn (or --outputs)');
+      return new EventPublisher(sns, topicArn);
+    },
+    close() {
+      dynamodb.destroy();
+      sns.destroy();
+    },
+  };
+}
+
+/**
+ * The events table and topic from `cdk deploy --outputs-file <file>` (`{ "<stack>": { "<output>": "…" } }`):
+ * the first output whose name mentions a table, and the first topic that is not the alerts topic.
+ */
+export function readCdkOutputs(file: string): { table?: string; topicArn?: string } {
+  const stacks = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
+  const outputs = Object.values(stacks).flatMap((stack) => Object.entries(stack));
+  const table = outputs.find(([name]) => /table/i.test(name))?.[1];
+  const topicArn = outputs.find(
+    ([name, value]) => /topic/i.test(name) && !/alert/i.test(name) && value.startsWith('arn:'),
+  )?.[1];
+  return { ...(table ? { table } : {}), ...(topicArn ? { topicArn } : {}) };
+}

@@ -1,0 +1,248 @@
+/**
+ * `npm start`: the whole intake on this machine. DynamoDB Local and fauxqs (SNS/SQS) on loopback,
+ * provisioned from the same definitions as the CDK stack; the real ingest handlers behind an HTTP
+ * server; the handler queue fed to the real event handler; the sweeper on a timer. Ctrl-C stops it all.
+ *
+ * Environment: PORT (HTTP, 3000), DYNAMODB_PORT (8000), SQS_PORT (4566), LOCAL_STATE_DIR (.local),
+ * LOG_FORMAT (json | pretty), LOCAL_METRICS=1 to also print the EMF metric lines.
+ */
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import pc from 'picocolors';
+import { errorField, log, logSink } from '../shared/log.ts';
+import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
+import { localClients } from './awsClients.ts';
+import { type HttpServer, startHttpServer } from './httpServer.ts';
+import { type LocalKeys, loadLocalKeys } from './localKeys.ts';
+import { buildLocalStack, type LocalStack } from './localStack.ts';
+import { provisionLocal } from './provision.ts';
+import { startPoller } from './queuePoller.ts';
+import { assertPortFree, startLocalServers } from './servers.ts';
+import { localStateDir, removeStackFile, type StackFile, writeStackFile } from './stackFile.ts';
+
+const DEFAULT_PORTS = { http: 3000, dynamodb: 8000, sqs: 4566 } as const;
+/** Lambda's sweeper runs every minute; locally a few seconds, so a failed publish shows up quickly. */
+const SWEEP_EVERY_MS = 5_000;
+const EXAMPLE_PROVIDER = 'apara';
+const EXAMPLE_SAMPLE = 'order.completed';
+
+/** A startup failure whose message is all the user needs (no stack trace). */
+class StartupError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'StartupError';
+  }
+}
+
+/** Raised inside startup when Ctrl-C came before the stack was ready. */
+class StartupAbortedError extends Error {
+  constructor() {
+    super('stopped during startup');
+    this.name = 'StartupAbortedError';
+  }
+}
+
+function portFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new StartupError(`${name} must be a port number from 1 to 65535, got "${text}".`);
+  }
+  return port;
+}
+
+/** EMF metric lines are for CloudWatch; in a terminal they bury the log, so they are left out unless asked. */
+function hideMetricLines(): void {
+  if (process.env.LOCAL_METRICS === '1') return;
+  const write = logSink.write;
+  logSink.write = (line: string) => {
+    if (!line.startsWith('{"_aws"')) write(line);
+  };
+}
+
+/** Stops what was started, last first; every step runs even if one before it failed. */
+class Shutdown {
+  private readonly steps: { what: string; stop: () => Promise<void> }[] = [];
+  requested = false;
+
+  add(what: string, stop: () => Promise<void>): void {
+    this.steps.push({ what, stop });
+  }
+
+  async run(): Promise<void> {
+    for (const { what, stop } of this.steps.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        log.warn(`could not stop ${what}`, { error: errorField(error) });
+      }
+    }
+    this.steps.length = 0;
+  }
+}
+
+async function main(): Promise<void> {
+  // The SDK's notice that future versions need Node 22 would open every run; it concerns upgrades, not this run.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  hideMetricLines();
+  const shutdown = new Shutdown();
+  let ready = false;
+  let exiting = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (exiting) return;
+    shutdown.requested = true;
+    if (!ready) return; // startup notices the request after its current step, then cleans up
+    exiting = true;
+    log.info(`${signal}: stopping`);
+    shutdown.run().then(
+      () => {
+        log.info('webhook intake stopped');
+        process.exit(0);
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const checkpoint = () => {
+    if (shutdown.requested) throw new StartupAbortedError();
+  };
+
+  try {
+    const ports = {
+      http: portFromEnv('PORT', DEFAULT_PORTS.http),
+      dynamodb: portFromEnv('DYNAMODB_PORT', DEFAULT_PORTS.dynamodb),
+      sqs: portFromEnv('SQS_PORT', DEFAULT_PORTS.sqs),
+    };
+    if (new Set(Object.values(ports)).size !== 3) {
+      throw new StartupError(
+        `PORT, DYNAMODB_PORT and SQS_PORT must differ (got ${Object.values(ports).join(', ')}).`,
+      );
+    }
+    // Fail on a busy port before Java starts: one line, and nothing to clean up.
+    await assertPortFree(ports.http, 'HTTP server, PORT');
+    await assertPortFree(ports.dynamodb, 'DynamoDB Local, DYNAMODB_PORT');
+    await assertPortFree(ports.sqs, 'SNS/SQS (fauxqs), SQS_PORT');
+
+    const stateDir = localStateDir();
+    const keysFile = join(stateDir, 'keys.json');
+    const keys = loadLocalKeys(keysFile);
+
+    const servers = await startLocalServers({ dynamodb: ports.dynamodb, sqs: ports.sqs });
+    shutdown.add('DynamoDB Local and fauxqs', () => servers.stop());
+    checkpoint();
+
+    const clients = localClients(servers.endpoints);
+    shutdown.add('AWS clients', async () => {
+      clients.dynamodb.destroy();
+      clients.sns.destroy();
+      clients.sqs.destroy();
+    });
+    const resources = await provisionLocal(clients);
+    checkpoint();
+
+    const stack = buildLocalStack({ clients, resources, keys });
+    const stopPoller = startPoller(clients.sqs, resources.handlerQueueUrl, stack.eventHandler);
+    shutdown.add('queue poller', stopPoller);
+    const stopSweeper = startSweeper(stack);
+    shutdown.add('sweeper', stopSweeper);
+
+    const http = await startHttpServer(ports.http, stack.ingest);
+    shutdown.add('HTTP server', () => http.close());
+    checkpoint();
+
+    const info: StackFile = {
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      httpUrl: http.url,
+      webhookUrls: Object.fromEntries(PROVIDER_NAMES.map((name) => [name, `${http.url}/webhooks/${name}`])),
+      endpoints: servers.endpoints,
+      region: 'us-east-1',
+      keysFile,
+      ...resources,
+    };
+    writeStackFile(info, stateDir);
+    shutdown.add('stack file', async () => removeStackFile(process.pid, stateDir));
+
+    process.stdout.write(banner(info, http, keys, stateDir));
+    ready = true;
+    log.info('webhook intake ready', { url: http.url });
+  } catch (error) {
+    await shutdown.run();
+    if (error instanceof StartupAbortedError || shutdown.requested) process.exit(0);
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${pc.red('Cannot start:')} ${message.split('\n')[0]}\n`);
+    process.exit(1);
+  }
+}
+
+/** Runs the sweeper every few seconds, one sweep at a time; the returned function waits for the last one. */
+function startSweeper(stack: LocalStack): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = stack
+      .sweep()
+      .then(
+        () => undefined,
+        (error: unknown) => log.warn('sweep failed', { error: errorField(error) }),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+  }, SWEEP_EVERY_MS);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+/** The URLs and one example to copy: the npm form, and curl with a real signature of the sample. */
+function banner(info: StackFile, http: HttpServer, keys: LocalKeys, stateDir: string): string {
+  const width = Math.max(...PROVIDER_NAMES.map((name) => name.length));
+  const urls = PROVIDER_NAMES.map(
+    (name) => `  ${pc.bold(name.padEnd(width))}  POST ${pc.cyan(info.webhookUrls[name] ?? '')}`,
+  );
+  const where = (file: string) => {
+    const path = relative(process.cwd(), file);
+    return path && !path.startsWith('..') ? path : file;
+  };
+  const lines = [
+    '',
+    `${pc.green('Webhook intake running locally')} ${pc.dim(`(DynamoDB Local ${info.endpoints.dynamodb}, SNS/SQS ${info.endpoints.sqs})`)}`,
+    '',
+    ...urls,
+    '',
+    'Send a signed sample:',
+    `  ${pc.bold(`npm run send -- ${EXAMPLE_PROVIDER} ${EXAMPLE_SAMPLE}`)}`,
+  ];
+  const curl = curlExample(http, keys);
+  if (curl) lines.push('or with curl:', `  ${curl}`);
+  lines.push(
+    '',
+    `Look inside: ${pc.bold('npm run ops -- events list')}   Keys: ${where(join(stateDir, 'keys.json'))}   Ctrl-C stops everything.`,
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function curlExample(http: HttpServer, keys: LocalKeys): string | undefined {
+  const provider = PROVIDER_NAMES.includes(EXAMPLE_PROVIDER) ? EXAMPLE_PROVIDER : undefined;
+  const signingKey = provider ? keys[provider]?.signingKey : undefined;
+  if (!provider || !signingKey) return undefined;
+  const file = join('shared', 'providers', provider, 'samples', `${EXAMPLE_SAMPLE}.json`);
+  let body: Buffer;
+  try {
+    body = readFileSync(new URL(`../${file}`, import.meta.url));
+  } catch {
+    return undefined;
+  }
+  // APARA signs the body alone (no timestamp), so this signature stays valid for the sample file.
+  const headers = providerEntry(provider).sign(body, signingKey, new Date());
+  const flags = Object.entries(headers).map(([name, value]) => `-H '${name}: ${value}'`);
+  return ['curl -i', ...flags, `--data-binary @${file}`, `${http.url}/webhooks/${provider}`].join(' ');
+}
+
+await main();

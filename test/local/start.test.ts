@@ -1,0 +1,334 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { localClients } from '../../local/awsClients.ts';
+import { loadLocalKeys } from '../../local/localKeys.ts';
+import { assertPortFree, freePort } from '../../local/servers.ts';
+import type { StackFile } from '../../local/stackFile.ts';
+import { EntityStateStore, orderKey } from '../../shared/entityState.ts';
+import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { samplesOf } from '../support/samples.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const run = promisify(execFile);
+
+/** Runs one of the local scripts (send, ops) the way npm does, against the stack in `stateDir`. */
+async function script(
+  file: string,
+  args: string[],
+  stateDir: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', file, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOCAL_STATE_DIR: stateDir },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? 1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+/** `npm start` as a child process, with its stdout split into lines. */
+function startStack(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_FORMAT: 'json', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  let stderr = '';
+  let partial = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const text = partial + chunk.toString('utf8');
+    const parts = text.split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, lines, stderr: () => stderr, exited };
+}
+
+/** Polls until the condition holds; fails with `what` if it does not within the deadline. */
+async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  deadlineMs = 30_000,
+): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function jsonLines(lines: readonly string[]): Record<string, unknown>[] {
+  return lines.flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** Every process below `pid` (children, grandchildren…), read from `ps`. */
+async function descendants(pid: number): Promise<{ pid: number; command: string }[]> {
+  const { stdout } = await run('ps', ['-e', '-o', 'pid=,ppid=,comm=']);
+  const rows = stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .map(([p, pp, command]) => ({ pid: Number(p), ppid: Number(pp), command: command ?? '' }));
+  const found: { pid: number; command: string }[] = [];
+  const parents = new Set([pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const row of rows) {
+      if (parents.has(row.ppid) && !parents.has(row.pid)) {
+        parents.add(row.pid);
+        found.push({ pid: row.pid, command: row.command });
+        grew = true;
+      }
+    }
+  }
+  return found;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+describe('npm start: the local stack as a user runs it', () => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'webhook-local-'));
+  let ports: { http: number; dynamodb: number; sqs: number };
+  let stack: ReturnType<typeof startStack>;
+  let info: StackFile;
+  let processes: { pid: number; command: string }[] = [];
+
+  beforeAll(async () => {
+    const [http = 0, dynamodb = 0, sqs = 0] = await distinctFreePorts(3);
+    ports = { http, dynamodb, sqs };
+    stack = startStack({
+      PORT: String(http),
+      DYNAMODB_PORT: String(dynamodb),
+      SQS_PORT: String(sqs),
+      LOCAL_STATE_DIR: stateDir,
+    });
+    await until(
+      'the stack to print "ready"',
+      () => {
+        if (stack.child.exitCode !== null) throw new Error(`npm start exited early:\n${stack.stderr()}`);
+        return stack.lines.some((line) => line.includes('ready'));
+      },
+      45_000,
+    );
+    info = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackFile;
+  }, 60_000);
+
+  afterAll(async () => {
+    // Only when the SIGINT test did not run or failed half-way: leave nothing running.
+    if (stack?.child.exitCode === null && stack.child.signalCode === null) {
+      processes = [...processes, ...(await descendants(stack.child.pid ?? 0))];
+      stack.child.kill('SIGINT');
+      await Promise.race([stack.exited, new Promise((r) => setTimeout(r, 10_000))]);
+    }
+    for (const { pid } of processes) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    if (stack?.child.exitCode === null) stack.child.kill('SIGKILL');
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('prints every provider URL and writes the endpoints to the stack file', () => {
+    const output = stack.lines.join('\n');
+    for (const provider of PROVIDER_NAMES) {
+      expect(output).toContain(`http://127.0.0.1:${ports.http}/webhooks/${provider}`);
+      expect(info.webhookUrls[provider]).toBe(`http://127.0.0.1:${ports.http}/webhooks/${provider}`);
+    }
+    expect(output).toContain('npm run send -- apara order.completed');
+    expect(info.endpoints.dynamodb).toBe(`http://127.0.0.1:${ports.dynamodb}`);
+    expect(info.endpoints.sqs).toBe(`http://127.0.0.1:${ports.sqs}`);
+    expect(info.pid).toBe(stack.child.pid);
+  });
+
+  it('answers an unknown provider with 404 JSON', async () => {
+    const response = await fetch(`${info.httpUrl}/webhooks/stripe`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect((await response.json()) as object).toHaveProperty('message', 'Not Found');
+  });
+
+  it('every sample of every provider, sent over HTTP, is handled exactly once and leaves each entity at its latest event', async () => {
+    const expectedSamples = PROVIDER_NAMES.reduce((sum, provider) => sum + samplesOf(provider).size, 0);
+
+    const sent = await script('local/send.ts', ['all', 'all', '--json'], stateDir);
+
+    expect(sent.stderr).not.toMatch(/send:/);
+    expect(sent.code).toBe(0);
+    const answers = sent.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { provider: string; status: number; body: string });
+    expect(answers).toHaveLength(expectedSamples);
+    for (const answer of answers) expect(answer.status).toBe(200);
+    const accepted = answers
+      .map((a) => JSON.parse(a.body) as { status: string; id?: string })
+      .filter((body) => body.status === 'accepted')
+      .map((body) => body.id);
+    expect(accepted.length).toBeGreaterThan(0);
+
+    // Handled = every accepted id has its "event handled" line and the handler queue holds nothing more.
+    const sqs = localClients(info.endpoints).sqs;
+    const handledIds = () =>
+      jsonLines(stack.lines)
+        .filter((line) => line.message === 'event handled')
+        .map((line) => String(line.eventId));
+    await until('the event handler to drain its queue', async () => {
+      if (!accepted.every((id) => handledIds().includes(id ?? ''))) return false;
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: info.handlerQueueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return (
+        Attributes.ApproximateNumberOfMessages === '0' &&
+        Attributes.ApproximateNumberOfMessagesNotVisible === '0'
+      );
+    });
+    sqs.destroy();
+    expect([...handledIds()].sort()).toEqual([...accepted].sort());
+
+    // The stored events, read with the operator CLI, and the state the handler kept for each entity.
+    const listed = await script('local/ops.ts', ['--json', 'events', 'list', '--limit', '1000'], stateDir);
+    expect(listed.code).toBe(0);
+    const stored = JSON.parse(listed.stdout) as {
+      id: string;
+      provider: string;
+      subject: string;
+      time: string;
+      receivedAt: string;
+    }[];
+    expect(stored.map((e) => e.id).sort()).toEqual([...accepted].sort());
+
+    const clients = localClients(info.endpoints);
+    const states = new EntityStateStore(clients.dynamodb, info.table);
+    const entities = new Map<string, typeof stored>();
+    for (const event of stored) {
+      const key = `${event.provider} ${event.subject}`;
+      entities.set(key, [...(entities.get(key) ?? []), event]);
+    }
+    for (const events of entities.values()) {
+      const order = (e: (typeof stored)[number]) => orderKey({ time: e.time, receivedat: e.receivedAt });
+      const latest = events.reduce((a, b) => (order(b) > order(a) ? b : a));
+      const state = await states.get(latest.provider, latest.subject);
+      const tied = events.filter((e) => order(e) === order(latest)).map((e) => e.id);
+      expect(tied).toContain(state?.lastEventId);
+    }
+    clients.dynamodb.destroy();
+    clients.sns.destroy();
+    clients.sqs.destroy();
+
+    const [first] = [...entities.values()].map((events) => events[0]);
+    const entity = await script(
+      'local/ops.ts',
+      ['--json', 'entity', first?.provider ?? '', first?.subject ?? ''],
+      stateDir,
+    );
+    expect(entity.code).toBe(0);
+    const shown = JSON.parse(entity.stdout) as { state: { lastEventId: string } | null; history: unknown[] };
+    expect(shown.state?.lastEventId).toBeDefined();
+    expect(shown.history).toHaveLength(entities.get(`${first?.provider} ${first?.subject}`)?.length ?? -1);
+  }, 60_000);
+
+  it('passes a non-text body to the handler byte for byte (base64, as API Gateway does)', async () => {
+    // Not valid UTF-8: only exact bytes keep the signature valid; read as text, the body would change.
+    const body = Buffer.concat([
+      Buffer.from('{"eventId":"EV-BIN","note":"'),
+      Buffer.from([0xe9, 0xff]),
+      Buffer.from('"}'),
+    ]);
+    const keys = loadLocalKeys(info.keysFile, {});
+    const headers = {
+      ...providerEntry('apara').sign(body, keys.apara?.signingKey ?? '', new Date()),
+      'content-type': 'application/octet-stream',
+    };
+
+    const response = await fetch(info.webhookUrls.apara ?? '', { method: 'POST', headers, body });
+
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { status: string }).status).toBe('quarantined');
+    const shown = await script('local/ops.ts', ['--json', 'quarantine', 'list'], stateDir);
+    const records = JSON.parse(shown.stdout) as { quarantine: { rawBodyBase64?: string } }[];
+    expect(records.map((r) => r.quarantine.rawBodyBase64)).toEqual([body.toString('base64')]);
+  }, 30_000);
+
+  it('stops on SIGINT: no Java or Node process left, every port free, the stack file gone', async () => {
+    processes = await descendants(stack.child.pid ?? 0);
+    expect(processes.map((p) => p.command)).toContain('java');
+
+    stack.child.kill('SIGINT');
+    const { code } = await stack.exited;
+
+    expect(code).toBe(0);
+    for (const { pid, command } of processes)
+      expect({ pid, command, alive: isAlive(pid) }).toEqual({ pid, command, alive: false });
+    expect(isAlive(stack.child.pid ?? 0)).toBe(false);
+    await assertPortFree(ports.http, 'HTTP');
+    await assertPortFree(ports.dynamodb, 'DynamoDB Local');
+    await assertPortFree(ports.sqs, 'fauxqs');
+    expect(() => readFileSync(join(stateDir, 'stack.json'))).toThrow();
+  }, 30_000);
+});
+
+describe('npm start with a port in use', () => {
+  let busy: Server;
+  afterEach(() => busy?.close());
+
+  it('says so in one line and exits with code 1, starting nothing', async () => {
+    busy = createServer();
+    const port = await new Promise<number>((resolve) =>
+      busy.listen(0, '127.0.0.1', () => resolve((busy.address() as { port: number }).port)),
+    );
+    const [dynamodb = 0, sqs = 0] = await distinctFreePorts(2);
+    const stateDir = mkdtempSync(join(tmpdir(), 'webhook-local-'));
+
+    const stack = startStack({
+      PORT: String(port),
+      DYNAMODB_PORT: String(dynamodb),
+      SQS_PORT: String(sqs),
+      LOCAL_STATE_DIR: stateDir,
+    });
+    const { code } = await stack.exited;
+
+    expect(code).toBe(1);
+    const lines = stack.stderr().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`Port ${port} .*already in use`));
+    await assertPortFree(dynamodb, 'DynamoDB Local');
+    rmSync(stateDir, { recursive: true, force: true });
+  }, 30_000);
+});
