@@ -1,0 +1,57 @@
+import './benchEnv.ts';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { apiGatewayEvent } from '../local/apiGatewayEvent.ts';
+import { type AwsClients, type LocalEndpoints, localClients } from '../local/awsClients.ts';
+import type { LocalKeys } from '../local/localKeys.ts';
+import { buildLocalStack, type LocalStackOptions } from '../local/localStack.ts';
+import { type LocalResources, provisionLocal } from '../local/provision.ts';
+import { localContext } from '../local/queuePoller.ts';
+import { logSink } from '../shared/log.ts';
+import { benchKeys, signedHeaders } from './samples.ts';
+
+/** What the handlers logged while the bench ran: counted, not printed (the table stays readable). */
+export const logTally = { lines: 0, bytes: 0 };
+logSink.write = (line: string) => {
+  logTally.lines += 1;
+  logTally.bytes += Buffer.byteLength(line) + 1;
+};
+
+let counter = 0;
+
+/**
+ * Fresh resources on the local servers (own table, topic and queues, with an `audit` queue that sees
+ * every published message) and the real handlers wired to them, as the Lambda entries wire them.
+ */
+export async function benchStack(
+  endpoints: LocalEndpoints,
+  options: Partial<Omit<LocalStackOptions, 'resources' | 'keys'>> & { clients?: AwsClients } = {},
+) {
+  const clients = options.clients ?? localClients(endpoints);
+  counter += 1;
+  const resources: LocalResources = await provisionLocal(clients, {
+    suffix: `-bench${process.pid}-${counter}`,
+    subscribers: [{ name: 'audit' }],
+  });
+  const keys: LocalKeys = benchKeys();
+  const stack = buildLocalStack({ ...options, clients, resources, keys });
+
+  /** Signs like the provider and invokes its ingest handler with an API Gateway (v2) event. */
+  async function deliver(
+    provider: string,
+    body: Buffer,
+    now = new Date(),
+  ): Promise<APIGatewayProxyStructuredResultV2> {
+    const handler = stack.ingest[provider];
+    if (!handler) throw new Error(`no ingest handler for ${provider}`);
+    return handler(
+      apiGatewayEvent(provider, body, signedHeaders(provider, body, keys, now)),
+      localContext(`ingest-${provider}`),
+    );
+  }
+  return { clients, resources, keys, stack, deliver };
+}
+
+export type BenchStack = Awaited<ReturnType<typeof benchStack>>;
+
+export const answerOf = (response: APIGatewayProxyStructuredResultV2) =>
+  JSON.parse(response.body ?? '{}') as { status?: string; id?: string };

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { type BuildOptions, build } from 'esbuild';
+
+/** The repository root (bench/ sits directly under it). */
+export const ROOT = new URL('..', import.meta.url).pathname;
+
+/** Every Lambda the CDK stack deploys, by the name its bundle gets under `.bench/bundles/`. */
+export const LAMBDAS = {
+  ingest: 'functions/ingest/index.ts',
+  sweeper: 'functions/sweeper/index.ts',
+  'event-handler': 'functions/event-handler/index.ts',
+} as const;
+
+export type LambdaName = keyof typeof LAMBDAS;
+
+/** Bundles built the same way for comparison only (not deployed, no budget). */
+export const REFERENCE_BUNDLES = {
+  'sdk clients only': 'bench/sdkClientsOnly.ts',
+} as const;
+
+/**
+ * Bundles ESM for Node on Lambda needs `require` for the CommonJS parts of dependencies that load
+ * Node built-ins (`require('buffer')` inside the AWS SDK's dependencies, for example).
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/**
+ * The Node.js version the functions run on (infra/webhookFunction.ts: `Runtime.NODEJS_24_X`);
+ * NodejsFunction sets esbuild's target from it.
+ */
+export const LAMBDA_NODE_TARGET = 'node24';
+
+/**
+ * Node options the functions run with (infra/webhookFunction.ts sets them in the environment); the
+ * cold-start bench starts its processes with them too.
+ */
+export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+
+/**
+ * The esbuild options the CDK stack's NodejsFunction uses (mirrors infra/webhookFunction.ts): ESM,
+ * the runtime's Node target, minified, everything bundled including the AWS SDK, a linked source map
+ * without sources, no legal comments. The one place the bench and the bundle-budget test take them from.
+ */
+export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions {
+  return {
+    entryPoints: { index: join(ROOT, entry) },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: LAMBDA_NODE_TARGET,
+    minify: true,
+    mainFields: ['module', 'main'],
+    // NodejsFunction's SourceMapMode.DEFAULT is esbuild's `--sourcemap`: a linked .map file.
+    sourcemap: 'linked',
+    sourcesContent: false,
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: [],
+    metafile: true,
+    logLevel: 'silent',
+    legalComments: 'none',
+  };
+}
+
+export interface BundleResult {
+  file: string;
+  rawBytes: number;
+  gzipBytes: number;
+  /** Bytes per input package in the output (from esbuild's metafile), largest first. */
+  packages: { name: string; bytes: number }[];
+}
+
+/**
+ * Bundles one Lambda entry (path relative to the repository root) into `<outdir>/index.mjs` and
+ * measures it: raw bytes and gzip bytes (level 9, what a deployment zip roughly holds).
+ *
+ * @example
+ * const { gzipBytes } = await bundleLambda('functions/ingest/index.ts', '.bench/bundles/ingest');
+ */
+export async function bundleLambda(entry: string, outdir: string): Promise<BundleResult> {
+  const result = await build(lambdaBuildOptions(entry, outdir));
+  const file = join(outdir, 'index.mjs');
+  const bytes = readFileSync(file);
+  const byPackage = new Map<string, number>();
+  for (const output of Object.values(result.metafile?.outputs ?? {})) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const name = packageOf(input);
+      byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+    }
+  }
+  return {
+    file,
+    rawBytes: bytes.length,
+    gzipBytes: gzipSync(bytes, { level: 9 }).length,
+    packages: [...byPackage].map(([name, b]) => ({ name, bytes: b })).sort((a, b) => b.bytes - a.bytes),
+  };
+}
+
+/** `node_modules/@aws-sdk/client-sns/dist-es/…` → `@aws-sdk/client-sns`; our own files → `(project)`. */
+function packageOf(input: string): string {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return '(project)';
+  const parts = input.slice(at + 'node_modules/'.length).split('/');
+  return parts[0]?.startsWith('@') ? `${parts[0]}/${parts[1]}` : (parts[0] ?? input);
+}

@@ -1,0 +1,155 @@
+import { createHmac, timingSafeEqual, verify as verifyEd25519 } from 'node:crypto';
+import * as v from 'valibot';
+import { intake } from '../shared/core/intake.ts';
+import { parseJson, stringifyJson } from '../shared/core/losslessJson.ts';
+import { payloadHash } from '../shared/core/payloadHash.ts';
+import type { ProviderSettings } from '../shared/core/providerModule.ts';
+import { packEvent } from '../shared/eventStore.ts';
+import {
+  SIGNATURE_HEADER as GNOSIS_SIGNATURE,
+  publicKeyOf,
+  signedMessage,
+} from '../shared/providers/gnosis-pay/verify.ts';
+import {
+  SIGNATURE_HEADER as OPENPOLY_SIGNATURE,
+  TIMESTAMP_HEADER as OPENPOLY_TIMESTAMP,
+} from '../shared/providers/openpoly/verify.ts';
+import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
+import { benchKeys, largestSample, type Sample, signedHeaders } from './samples.ts';
+import { keep, microsPerOp, round } from './stats.ts';
+
+export interface CpuResult {
+  provider: string;
+  sample: string;
+  bodyBytes: number;
+  /** `intake()`: verify, lossless parse, validate, dedupe key, normalize, payload hash. µs per event. */
+  intakeMicros: number;
+  /** `JSON.parse` plus the provider's signature check alone, over the same bytes. µs per event. */
+  floorMicros: number;
+  ratio: number;
+  /** Where intake's time goes, µs per event. */
+  stages: {
+    verify: number;
+    losslessParse: number;
+    jsonParse: number;
+    validate: number;
+    normalize: number;
+    payloadHash: number;
+  };
+  /** `packEvent` (lossless stringify + raw deflate) of the normalized event, µs per event. */
+  packMicros: number;
+  /** Normalized event as JSON, and deflated, in bytes. */
+  eventJsonBytes: number;
+  packedBytes: number;
+  /** The rest of the ingest handler's own CPU: the publish body (lossless stringify). µs per event. */
+  publishStringifyMicros: number;
+}
+
+const ITERATIONS = 2000;
+
+/**
+ * Per-event CPU of the pure intake pipeline (no AWS call), warm, per provider on its largest sample,
+ * next to a floor that does only what cannot be skipped: parse the JSON and check the signature.
+ */
+export function measureCpu(providers: readonly string[] = PROVIDER_NAMES): CpuResult[] {
+  const keys = benchKeys();
+  return providers.map((provider) => measureProvider(largestSample(provider), keys));
+}
+
+function measureProvider(sample: Sample, keys: ReturnType<typeof benchKeys>): CpuResult {
+  const { provider, body } = sample;
+  const module = providerEntry(provider).module;
+  const now = new Date();
+  const headers = signedHeaders(provider, body, keys, now);
+  const settings: ProviderSettings = { keys: keys[provider]?.verifyKeys ?? [] };
+
+  const first = intake(module, body, headers, settings, now);
+  if (first.kind !== 'event') throw new Error(`${provider}/${sample.name}: intake said ${first.kind}`);
+  const event = first.event;
+
+  const floor = floorCheck(provider, body, headers, settings.keys[0] ?? '');
+  if (!floor()) throw new Error(`${provider}: the floor's signature check failed`);
+
+  const intakeMicros = microsPerOp(() => intake(module, body, headers, settings, now), {
+    iterations: ITERATIONS,
+  });
+  const floorMicros = microsPerOp(floor, { iterations: ITERATIONS });
+
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const payload = parseJson(utf8.decode(body));
+  const parsed = v.parse(module.schema, payload);
+  const stages = {
+    verify: microsPerOp(() => module.verify(body, headers, settings, now), { iterations: ITERATIONS }),
+    losslessParse: microsPerOp(() => parseJson(utf8.decode(body)), { iterations: ITERATIONS }),
+    jsonParse: microsPerOp(() => JSON.parse(body.toString('utf8')), { iterations: ITERATIONS }),
+    validate: microsPerOp(() => v.safeParse(module.schema, payload), { iterations: ITERATIONS }),
+    normalize: microsPerOp(
+      () => [module.dedupeKey(parsed, headers), module.normalize(parsed, { headers, receivedAt: now })],
+      { iterations: ITERATIONS },
+    ),
+    payloadHash: microsPerOp(() => payloadHash(payload), { iterations: ITERATIONS }),
+  };
+  const packed = packEvent(event);
+  return {
+    provider,
+    sample: sample.name,
+    bodyBytes: body.length,
+    intakeMicros: round(intakeMicros, 1),
+    floorMicros: round(floorMicros, 1),
+    ratio: round(intakeMicros / floorMicros, 2),
+    stages: Object.fromEntries(
+      Object.entries(stages).map(([k, val]) => [k, round(val, 1)]),
+    ) as CpuResult['stages'],
+    packMicros: round(
+      microsPerOp(() => packEvent(event), { iterations: ITERATIONS }),
+      1,
+    ),
+    eventJsonBytes: Buffer.byteLength(stringifyJson(event)),
+    packedBytes: packed.length,
+    publishStringifyMicros: round(
+      microsPerOp(() => stringifyJson(event), { iterations: ITERATIONS }),
+      1,
+    ),
+  };
+}
+
+/**
+ * The least work a receiver must do per delivery: check the provider's signature over the same bytes
+ * (HMAC-SHA256 and a constant-time compare, or one Ed25519 verify with the key already parsed) and
+ * `JSON.parse` the body.
+ */
+function floorCheck(
+  provider: string,
+  body: Buffer,
+  headers: Record<string, string>,
+  key: string,
+): () => boolean {
+  if (provider === 'gnosis-pay') {
+    const publicKey = publicKeyOf(key);
+    if (!publicKey) throw new Error('gnosis-pay key did not parse');
+    const timestamp = headers['x-webhook-timestamp'] ?? '';
+    const signature = Buffer.from(headers[GNOSIS_SIGNATURE] ?? '', 'base64');
+    return () => {
+      const ok = verifyEd25519(null, signedMessage(timestamp, body), publicKey, signature);
+      keep(JSON.parse(body.toString('utf8')));
+      return ok;
+    };
+  }
+  const { prefix, signature } = hmacInput(provider, headers);
+  return () => {
+    const mac = createHmac('sha256', key);
+    if (prefix) mac.update(prefix);
+    const ok = timingSafeEqual(mac.update(body).digest(), signature);
+    keep(JSON.parse(body.toString('utf8')));
+    return ok;
+  };
+}
+
+function hmacInput(provider: string, headers: Record<string, string>): { prefix: string; signature: Buffer } {
+  if (provider === 'openpoly') {
+    const hex = (headers[OPENPOLY_SIGNATURE] ?? '').replace(/^v1=/, '');
+    return { prefix: `${headers[OPENPOLY_TIMESTAMP] ?? ''}.`, signature: Buffer.from(hex, 'hex') };
+  }
+  const value = Object.entries(headers).find(([name]) => name !== 'content-type')?.[1] ?? '';
+  return { prefix: '', signature: Buffer.from(value, 'hex') };
+}

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import type { LocalEndpoints } from '../local/awsClients.ts';
+import { pollOnce } from '../local/queuePoller.ts';
+import { stringifyJson } from '../shared/core/losslessJson.ts';
+import { packEvent } from '../shared/eventStore.ts';
+import { EVENT_TABLE } from '../shared/resources.ts';
+import { answerOf, benchStack, logTally } from './benchStack.ts';
+import { medianSample, withEventId } from './samples.ts';
+import { median, percentile, round } from './stats.ts';
+
+export interface LatencyResult {
+  provider: string;
+  sample: string;
+  runs: number;
+  /** The real ingest handler, in-process: API Gateway event → stored, published, marked published. ms. */
+  ingest: { p50: number; p99: number; mean: number };
+  /** A bare conditional PutItem plus one SNS Publish, same clients, same sizes. ms. */
+  floor: { p50: number; p99: number; mean: number };
+  ratioP50: number;
+  /** CPU time of this process per ingest invocation (handler, SDK serialization, signing, HTTP): ms. */
+  ingestCpuMs: number;
+  /** CPU time per floor pair, ms. */
+  floorCpuMs: number;
+  /** The default event handler on the handler queue, per event (batches of up to 10): wall and CPU, ms. */
+  handler: {
+    events: number;
+    batches: number;
+    wallMsPerEvent: number;
+    cpuMsPerEvent: number;
+    wallMsPerBatch: number;
+  };
+  /** Log bytes the ingest handler wrote per event (log lines and the EMF metrics line). */
+  logBytesPerEvent: number;
+  /** Log bytes the event handler wrote per event. */
+  handlerLogBytesPerEvent: number;
+  logLinesPerEvent: number;
+}
+
+/**
+ * End-to-end latency against the local servers, ingest handler and floor interleaved in one run.
+ * The servers run in another process; this process's CPU time is the Lambda's own work.
+ */
+export async function measureLatency(
+  endpoints: LocalEndpoints,
+  runs = 400,
+  warmup = 60,
+): Promise<LatencyResult> {
+  const t = await benchStack(endpoints);
+  const floorResources = await benchStack(endpoints); // same shape: a FIFO topic with two subscribed queues
+  const sample = medianSample();
+
+  // The floor writes an item and publishes a message of the sizes the real path writes and publishes.
+  const probe = withEventId(sample, `probe${process.pid}`);
+  const probeAnswer = answerOf(await t.deliver(sample.provider, probe));
+  if (probeAnswer.status !== 'accepted') throw new Error(`probe delivery: ${probeAnswer.status}`);
+  const stored = await t.stack.store.get(`${sample.provider}#${probeAnswer.id}`);
+  const messageBody = stored?.event ? stringifyJson(stored.event) : '';
+  const packedBytes = stored?.event ? packEvent(stored.event).length : 0;
+
+  // The same filterable attributes the publisher sets.
+  const attributes = Object.fromEntries(
+    (['provider', 'type', 'outcome'] as const).map((name) => [
+      name,
+      { DataType: 'String', StringValue: String(stored?.event?.[name] ?? '') },
+    ]),
+  );
+  let floorCount = 0;
+  const floor = async () => {
+    floorCount += 1;
+    const pk = `floor#${process.pid}#${floorCount}`;
+    await t.clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: floorResources.resources.table,
+        Item: {
+          [EVENT_TABLE.partitionKey]: { S: pk },
+          s: { S: 'received' },
+          h: { S: 'x'.repeat(22) },
+          l: { N: String(Date.now()) },
+          t: { N: String(Date.now()) },
+          [EVENT_TABLE.ttlAttribute]: { N: String(Math.floor(Date.now() / 1000)) },
+          e: { B: randomBytes(packedBytes) },
+        },
+        ConditionExpression: 'attribute_not_exists(#pk)',
+        ExpressionAttributeNames: { '#pk': EVENT_TABLE.partitionKey },
+      }),
+    );
+    await t.clients.sns.send(
+      new PublishCommand({
+        TopicArn: floorResources.resources.topicArn,
+        Message: messageBody,
+        MessageGroupId: `floor-${floorCount % 64}`,
+        MessageDeduplicationId: pk.replace(/#/g, '-'),
+        MessageAttributes: attributes,
+      }),
+    );
+  };
+
+  let id = 0;
+  const ingest = async () => {
+    id += 1;
+    const response = await t.deliver(sample.provider, withEventId(sample, `lat${process.pid}x${id}`));
+    if (answerOf(response).status !== 'accepted')
+      throw new Error(`ingest answered ${response.statusCode} ${response.body}`);
+  };
+
+  for (let i = 0; i < warmup; i += 1) {
+    await ingest();
+    await floor();
+  }
+  const ingestMs: number[] = [];
+  const floorMs: number[] = [];
+  let ingestCpu = 0;
+  let floorCpu = 0;
+  const logsBefore = { ...logTally };
+  for (let i = 0; i < runs; i += 1) {
+    // Alternate which goes first, so neither always follows the other's garbage.
+    const order = i % 2 ? [ingest, floor] : [floor, ingest];
+    for (const fn of order) {
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      await fn();
+      const elapsed = performance.now() - started;
+      const used = process.cpuUsage(cpu);
+      const cpuMs = (used.user + used.system) / 1000;
+      if (fn === ingest) {
+        ingestMs.push(elapsed);
+        ingestCpu += cpuMs;
+      } else {
+        floorMs.push(elapsed);
+        floorCpu += cpuMs;
+      }
+    }
+  }
+  const logLines = logTally.lines - logsBefore.lines;
+  const logBytes = logTally.bytes - logsBefore.bytes;
+
+  // The default handler over what ingest published: batches of up to 10, as the SQS event source sends them.
+  let events = 0;
+  let batches = 0;
+  let handlerCpu = 0;
+  const handlerLogsBefore = logTally.bytes;
+  const handlerStarted = performance.now();
+  for (;;) {
+    const cpu = process.cpuUsage();
+    const count = await pollOnce(t.clients.sqs, t.resources.handlerQueueUrl, t.stack.eventHandler, 0);
+    const used = process.cpuUsage(cpu);
+    if (count === 0) break;
+    events += count;
+    batches += 1;
+    handlerCpu += (used.user + used.system) / 1000;
+  }
+  const handlerWall = performance.now() - handlerStarted;
+  const handlerLogBytes = logTally.bytes - handlerLogsBefore;
+
+  const summary = (values: number[]) => ({
+    p50: round(percentile(values, 50), 2),
+    p99: round(percentile(values, 99), 2),
+    mean: round(values.reduce((a, b) => a + b, 0) / values.length, 2),
+  });
+  return {
+    provider: sample.provider,
+    sample: sample.name,
+    runs,
+    ingest: summary(ingestMs),
+    floor: summary(floorMs),
+    ratioP50: round(median(ingestMs) / median(floorMs), 2),
+    ingestCpuMs: round(ingestCpu / runs, 3),
+    floorCpuMs: round(floorCpu / runs, 3),
+    handler: {
+      events,
+      batches,
+      wallMsPerEvent: round(handlerWall / Math.max(1, events), 3),
+      cpuMsPerEvent: round(handlerCpu / Math.max(1, events), 3),
+      wallMsPerBatch: round(handlerWall / Math.max(1, batches), 2),
+    },
+    logBytesPerEvent: round(logBytes / runs, 0),
+    logLinesPerEvent: round(logLines / runs, 2),
+    handlerLogBytesPerEvent: round(handlerLogBytes / Math.max(1, events), 0),
+  };
+}

@@ -1,0 +1,146 @@
+import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { LocalEndpoints } from '../local/awsClients.ts';
+import { localClients } from '../local/awsClients.ts';
+import { pollOnce } from '../local/queuePoller.ts';
+import { stringifyJson } from '../shared/core/losslessJson.ts';
+import { unpackEvent } from '../shared/eventStore.ts';
+import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
+import { EVENT_TABLE } from '../shared/resources.ts';
+import { answerOf, type BenchStack, benchStack } from './benchStack.ts';
+import { type CapacityTally, itemSize, meterCapacity, totalWrites } from './capacity.ts';
+import { largestSample, medianSample, withChangedPayload, withEventId } from './samples.ts';
+
+/** Capacity of one path, per event. */
+export interface PathCapacity extends CapacityTally {
+  /** Table + index writes as reported, plus the failed conditional writes' estimated units. */
+  writeUnits: number;
+  status?: string;
+}
+
+export interface WriteUnitsResult {
+  provider: string;
+  sample: string;
+  bodyBytes: number;
+  /** The stored event item as DynamoDB sizes it (deflated event), and as it would be with the event as plain JSON. */
+  itemBytes: number;
+  itemBytesUnpacked: number;
+  /** Bytes of the message body published to SNS. */
+  messageBytes: number;
+  accepted: PathCapacity;
+  duplicate: PathCapacity;
+  conflict: PathCapacity;
+  publishFailed: PathCapacity;
+  /** The sweeper pass that publishes that one stored event. */
+  sweeperPass: PathCapacity;
+  /** The default handler on the accepted event's message (entity state; alert where the outcome asks for one). */
+  handler: PathCapacity;
+  handlerOutcome: string;
+}
+
+export interface WriteUnitsReport {
+  samples: WriteUnitsResult[];
+  /** A sweeper pass over every provider with nothing pending (runs every minute). */
+  idleSweeperPass: PathCapacity;
+}
+
+/**
+ * Capacity consumed per path, measured on DynamoDB Local with `ReturnConsumedCapacity: 'INDEXES'`
+ * added to every request of the store's own client; the median sample and each provider's largest.
+ */
+export async function measureWriteUnits(endpoints: LocalEndpoints): Promise<WriteUnitsReport> {
+  const clients = localClients(endpoints);
+  const meter = meterCapacity(clients.dynamodb);
+  const t = await benchStack(endpoints, { clients });
+  const failing = await benchStack(endpoints, { clients, ingestSns: failingSns(endpoints) });
+  const take = (status?: string): PathCapacity => {
+    const tally = meter.take();
+    return { ...tally, writeUnits: totalWrites(tally), ...(status ? { status } : {}) };
+  };
+
+  const median = medianSample();
+  const samples = [median, ...PROVIDER_NAMES.map(largestSample)].filter(
+    (s, i, all) => all.findIndex((o) => o.provider === s.provider && o.name === s.name) === i,
+  );
+  const results: WriteUnitsResult[] = [];
+  let n = 0;
+  for (const sample of samples) {
+    n += 1;
+    const body = withEventId(sample, `wu${process.pid}x${n}`);
+    meter.take();
+
+    const first = await t.deliver(sample.provider, body);
+    const accepted = take(answerOf(first).status);
+    const pk = `${sample.provider}#${answerOf(first).id}`;
+    const item = await storedItem(t, pk);
+    meter.take();
+
+    const handledCount = await pollOnce(t.clients.sqs, t.resources.handlerQueueUrl, t.stack.eventHandler, 1);
+    const handler = take(`${handledCount} message(s)`);
+
+    const duplicate = take(answerOf(await t.deliver(sample.provider, body)).status);
+    const conflict = take(answerOf(await t.deliver(sample.provider, withChangedPayload(body))).status);
+    await drainHandlerQueue(t);
+    meter.take();
+
+    const failedBody = withEventId(sample, `wu${process.pid}f${n}`);
+    const publishFailed = take(answerOf(await failing.deliver(sample.provider, failedBody)).status);
+    await new Promise((r) => setTimeout(r, 5)); // the sweeper takes events whose lease is strictly past
+    const report = await failing.stack.sweep();
+    const sweeperPass = take(`published ${report.published}`);
+
+    const event = item[EVENT_TABLE.partitionKey] && item.e?.B ? unpackEvent(item.e.B) : undefined;
+    const unpacked = { ...item, e: { S: event ? stringifyJson(event) : '' } } as Record<
+      string,
+      AttributeValue
+    >;
+    results.push({
+      provider: sample.provider,
+      sample: sample.name,
+      bodyBytes: body.length,
+      itemBytes: itemSize(item),
+      itemBytesUnpacked: itemSize(unpacked),
+      messageBytes: event ? Buffer.byteLength(stringifyJson(event)) : 0,
+      accepted,
+      duplicate,
+      conflict,
+      publishFailed,
+      sweeperPass,
+      handler,
+      handlerOutcome: event?.outcome ?? '?',
+    });
+  }
+  meter.take();
+  await t.stack.sweep();
+  const idleSweeperPass = take('idle');
+  return { samples: results, idleSweeperPass };
+}
+
+async function storedItem(t: BenchStack, pk: string): Promise<Record<string, AttributeValue>> {
+  const { Item } = await t.clients.dynamodb.send(
+    new GetItemCommand({
+      TableName: t.resources.table,
+      Key: { [EVENT_TABLE.partitionKey]: { S: pk } },
+      ConsistentRead: true,
+    }),
+  );
+  if (!Item) throw new Error(`stored item ${pk} not found`);
+  return Item;
+}
+
+async function drainHandlerQueue(t: BenchStack): Promise<void> {
+  while ((await pollOnce(t.clients.sqs, t.resources.handlerQueueUrl, t.stack.eventHandler, 0)) > 0) {
+    // keep going until empty
+  }
+}
+
+/** An SNS client whose publishes fail, as when SNS is unavailable: the fault the sweeper exists for. */
+function failingSns(endpoints: LocalEndpoints): SNSClient {
+  const sns = localClients(endpoints).sns;
+  const send = sns.send.bind(sns) as (command: unknown) => Promise<unknown>;
+  (sns as { send: unknown }).send = async (command: unknown) => {
+    if (command instanceof PublishCommand) throw new Error('bench: SNS unavailable');
+    return send(command);
+  };
+  return sns;
+}
