@@ -78,7 +78,6 @@ export function buildLocalStack(options: LocalStackOptions) {
       sweep({
         store,
         publisher,
-        providers: PROVIDER_NAMES,
         ...(clock ? { clock } : options.clock ? { clock: options.clock } : {}),
       }),
   };

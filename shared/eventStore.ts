@@ -58,6 +58,9 @@ const A = {
   reason: 'why',
 } as const;
 
+/** The value of the pending index's partition key on every waiting event. */
+const PENDING_PARTITION = 'waiting';
+
 const n = (value: number): AttributeValue => ({ N: String(value) });
 const s = (value: string): AttributeValue => ({ S: value });
 
@@ -135,18 +138,19 @@ export class EventStore {
 
   /**
    * Hands a stored event whose publish failed to the sweeper: puts it in the sparse `pending` index
-   * and releases the lease. Only failed publishes pay for this index write.
+   * and releases the lease. Only failed publishes pay for this index write. The index has one
+   * partition: it only ever holds the few events waiting for the sweeper.
    */
-  async markPending(pk: string, provider: string, now: Date): Promise<void> {
+  async markPending(pk: string, now: Date): Promise<void> {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.options.table,
         Key: { [A.pk]: s(pk) },
-        UpdateExpression: 'SET #pend = :provider, #due = :now, #l = :now',
+        UpdateExpression: 'SET #pend = :waiting, #due = :now, #l = :now',
         ConditionExpression: '#s = :received',
         ExpressionAttributeNames: { '#s': A.status, '#l': A.lease, '#pend': A.pending, '#due': A.due },
         ExpressionAttributeValues: {
-          ':provider': s(provider),
+          ':waiting': s(PENDING_PARTITION),
           ':now': n(now.getTime()),
           ':received': s('received'),
         },
@@ -155,14 +159,14 @@ export class EventStore {
   }
 
   /** Keys of events waiting for the sweeper, oldest first, with the time each has waited since. */
-  async pendingEvents(provider: string, now: Date, limit = 100): Promise<{ pk: string; due: number }[]> {
+  async pendingEvents(now: Date, limit = 100): Promise<{ pk: string; due: number }[]> {
     const { Items = [] } = await this.client.send(
       new QueryCommand({
         TableName: this.options.table,
         IndexName: EVENT_TABLE.pendingIndex.name,
-        KeyConditionExpression: '#pend = :provider AND #due <= :now',
+        KeyConditionExpression: '#pend = :waiting AND #due <= :now',
         ExpressionAttributeNames: { '#pend': A.pending, '#due': A.due },
-        ExpressionAttributeValues: { ':provider': s(provider), ':now': n(now.getTime()) },
+        ExpressionAttributeValues: { ':waiting': s(PENDING_PARTITION), ':now': n(now.getTime()) },
         Limit: limit,
       }),
     );

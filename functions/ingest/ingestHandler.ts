@@ -110,7 +110,7 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
       metrics.add(METRIC.publishFailed);
       log.error('publish failed; handing the event to the sweeper', { ...fields, error: errorField(error) });
       // If even this fails, the error escapes: 503, and the provider's retry takes the event over.
-      await store.markPending(claim.pk, provider.name, clock());
+      await store.markPending(claim.pk, clock());
       return answer(200, { status: 'accepted', id: claim.event.id });
     }
     try {

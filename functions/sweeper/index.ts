@@ -2,7 +2,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { ENV } from '../../shared/config.ts';
 import { EventStore } from '../../shared/eventStore.ts';
-import { PROVIDER_NAMES } from '../../shared/providers/registry.ts';
 import { EventPublisher } from '../../shared/publisher.ts';
 import { CLIENT_CONFIG, numberEnv, requiredEnv } from '../awsConfig.ts';
 import { sweep } from './sweep.ts';
@@ -14,4 +13,4 @@ const store = new EventStore(new DynamoDBClient(CLIENT_CONFIG), {
 const publisher = new EventPublisher(new SNSClient(CLIENT_CONFIG), requiredEnv(ENV.topicArn));
 
 /** The sweeper Lambda, run on a schedule: publishes stored events whose publish failed. */
-export const handler = async () => sweep({ store, publisher, providers: PROVIDER_NAMES });
+export const handler = async () => sweep({ store, publisher });

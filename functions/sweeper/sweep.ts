@@ -6,7 +6,6 @@ import type { EventPublisher } from '../../shared/publisher.ts';
 export interface SweepDependencies {
   store: EventStore;
   publisher: EventPublisher;
-  providers: readonly string[];
   clock?: () => Date;
 }
 
@@ -26,26 +25,23 @@ export async function sweep(deps: SweepDependencies): Promise<SweepReport> {
   const clock = deps.clock ?? (() => new Date());
   const metrics = new MetricSet({ service: 'sweeper' });
   const report: SweepReport = { published: 0, failed: 0, oldestWaitingSeconds: 0 };
-  for (const provider of deps.providers) {
-    const now = clock();
-    const waiting = await deps.store.pendingEvents(provider, now);
-    for (const { pk, due } of waiting) {
-      report.oldestWaitingSeconds = Math.max(
-        report.oldestWaitingSeconds,
-        Math.floor((now.getTime() - due) / 1000),
-      );
-      const event = await deps.store.takeOver(pk, clock());
-      if (!event) continue;
-      try {
-        await deps.publisher.publish(event, pk);
-        await deps.store.markPublished(pk);
-        report.published += 1;
-        log.info('sweeper published a stored event', { provider, eventId: event.id, type: event.type });
-      } catch (error) {
-        report.failed += 1;
-        // The lease runs out and the next sweep tries again; the event stays in the index.
-        log.error('sweeper could not publish', { provider, eventId: event.id, error: errorField(error) });
-      }
+  const now = clock();
+  const waiting = await deps.store.pendingEvents(now);
+  // The index is sorted by the time each event started waiting: the first is the oldest.
+  if (waiting[0]) report.oldestWaitingSeconds = Math.floor((now.getTime() - waiting[0].due) / 1000);
+  for (const { pk } of waiting) {
+    const provider = pk.slice(0, pk.indexOf('#'));
+    const event = await deps.store.takeOver(pk, clock());
+    if (!event) continue;
+    try {
+      await deps.publisher.publish(event, pk);
+      await deps.store.markPublished(pk);
+      report.published += 1;
+      log.info('sweeper published a stored event', { provider, eventId: event.id, type: event.type });
+    } catch (error) {
+      report.failed += 1;
+      // The lease runs out and the next sweep tries again; the event stays in the index.
+      log.error('sweeper could not publish', { provider, eventId: event.id, error: errorField(error) });
     }
   }
   metrics.add(METRIC.swept, report.published);

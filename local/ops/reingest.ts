@@ -98,7 +98,7 @@ export async function reingest(deps: ReingestDependencies, pk: string): Promise<
     await deps.publisher.publish(claim.event, claim.pk);
   } catch (error) {
     // Stored is durable: hand it to the sweeper, as the ingest path does.
-    await deps.store.markPending(claim.pk, name, clock());
+    await deps.store.markPending(claim.pk, clock());
     await deps.store.resolveQuarantine(pk, { eventPk: claim.pk });
     return {
       ...done,

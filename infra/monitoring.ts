@@ -1,0 +1,206 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRIC, METRICS_NAMESPACE, type MetricName } from '../shared/metrics.ts';
+
+/** Dimension values the sweeper and the event handler put on their metrics (functions/*). */
+const SERVICE = { sweeper: 'sweeper', eventHandler: 'event-handler' } as const;
+
+export interface MonitoringProps {
+  alertsTopic: sns.ITopic;
+  providers: readonly string[];
+  api: apigwv2.HttpApi;
+  /** Every Lambda function, by a name used in alarm descriptions. */
+  functions: Record<string, lambda.IFunction>;
+  handlerQueue: sqs.IQueue;
+  /** Every dead-letter queue, by the queue it serves. */
+  deadLetterQueues: Record<string, sqs.IQueue>;
+  unpublishedAgeAlarmSeconds: number;
+  handlerQueueAgeAlarmSeconds: number;
+  api5xxAlarmPercent: number;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/**
+ * The alarms (every one notifies the operator alert topic) and the dashboard: deliveries per provider,
+ * delivery health, function health.
+ */
+export class Monitoring extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+  readonly dashboard: cloudwatch.Dashboard;
+  private readonly notify: actions.SnsAction;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.notify = new actions.SnsAction(props.alertsTopic);
+
+    for (const [queueName, dlq] of Object.entries(props.deadLetterQueues)) {
+      this.alarm(`DlqNotEmpty-${queueName}`, {
+        metric: dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: FIVE_MINUTES }),
+        threshold: 0,
+        description: `Messages of ${queueName} failed repeatedly and sit in its dead-letter queue.`,
+      });
+    }
+    for (const provider of props.providers) {
+      this.alarm(`Quarantined-${provider}`, {
+        metric: ingestMetric(METRIC.quarantined, provider, 'Sum'),
+        threshold: 0,
+        description: `Authentic ${provider} deliveries failed validation and were quarantined (schema change?).`,
+      });
+    }
+    this.alarm('UnpublishedEventAge', {
+      metric: serviceMetric(METRIC.oldestUnpublishedAge, SERVICE.sweeper, 'Maximum', Duration.minutes(1)),
+      threshold: props.unpublishedAgeAlarmSeconds,
+      description: `A stored event has waited over ${props.unpublishedAgeAlarmSeconds} s to be published.`,
+    });
+    this.alarm('HandlerQueueAge', {
+      metric: props.handlerQueue.metricApproximateAgeOfOldestMessage({
+        statistic: 'Maximum',
+        period: FIVE_MINUTES,
+      }),
+      threshold: props.handlerQueueAgeAlarmSeconds,
+      description: `The handler queue's oldest message is over ${props.handlerQueueAgeAlarmSeconds} s old.`,
+    });
+    const api5xxRate = new cloudwatch.MathExpression({
+      expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+      usingMetrics: {
+        errors: props.api.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }),
+        requests: props.api.metricCount({ statistic: 'Sum', period: FIVE_MINUTES }),
+      },
+      label: 'API 5xx %',
+      period: FIVE_MINUTES,
+    });
+    this.alarm('Api5xxRate', {
+      metric: api5xxRate,
+      threshold: props.api5xxAlarmPercent,
+      description: `Over ${props.api5xxAlarmPercent}% of webhook requests were answered 5xx in 5 minutes.`,
+    });
+    for (const [name, fn] of Object.entries(props.functions)) {
+      this.alarm(`Errors-${name}`, {
+        metric: fn.metricErrors({ statistic: 'Sum', period: FIVE_MINUTES }),
+        threshold: 0,
+        description: `The ${name} function failed invocations.`,
+      });
+      this.alarm(`Throttles-${name}`, {
+        metric: fn.metricThrottles({ statistic: 'Sum', period: FIVE_MINUTES }),
+        threshold: 0,
+        description: `The ${name} function was throttled.`,
+      });
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      defaultInterval: Duration.hours(6),
+      widgets: [
+        [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 })],
+        ...props.providers.map((provider) => providerRow(provider)),
+        [
+          new cloudwatch.GraphWidget({
+            title: 'API requests and 5xx',
+            left: [
+              props.api.metricCount({ statistic: 'Sum', period: FIVE_MINUTES }),
+              props.api.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }),
+              props.api.metricClientError({ statistic: 'Sum', period: FIVE_MINUTES }),
+            ],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Delivery: unpublished age, handler queue age (s)',
+            left: [
+              serviceMetric(METRIC.oldestUnpublishedAge, SERVICE.sweeper, 'Maximum', Duration.minutes(1)),
+              props.handlerQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum' }),
+            ],
+            width: 8,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Dead-letter queues',
+            left: Object.entries(props.deadLetterQueues).map(([queueName, dlq]) =>
+              dlq.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', label: queueName }),
+            ),
+            width: 8,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Event handler',
+            left: [METRIC.handled, METRIC.staleIgnored, METRIC.alertsSent].map((name) =>
+              serviceMetric(name, SERVICE.eventHandler, 'Sum', FIVE_MINUTES),
+            ),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'Sweeper',
+            left: [METRIC.swept, METRIC.publishFailed].map((name) =>
+              serviceMetric(name, SERVICE.sweeper, 'Sum', FIVE_MINUTES),
+            ),
+            width: 12,
+          }),
+        ],
+      ],
+    });
+  }
+
+  private alarm(id: string, props: { metric: cloudwatch.IMetric; threshold: number; description: string }) {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      metric: props.metric,
+      threshold: props.threshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: props.description,
+    });
+    alarm.addAlarmAction(this.notify);
+    alarm.addOkAction(this.notify);
+    this.alarms.push(alarm);
+  }
+}
+
+function ingestMetric(name: MetricName, provider: string, statistic: string, period = FIVE_MINUTES) {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { provider },
+    statistic,
+    period,
+  });
+}
+
+function serviceMetric(name: MetricName, service: string, statistic: string, period: Duration) {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName: name,
+    dimensionsMap: { service },
+    statistic,
+    period,
+  });
+}
+
+/** One dashboard row per provider: what happened to its deliveries, and how fast. */
+function providerRow(provider: string): cloudwatch.IWidget[] {
+  const outcomes = [
+    METRIC.accepted,
+    METRIC.duplicate,
+    METRIC.conflict,
+    METRIC.quarantined,
+    METRIC.rejected,
+  ] as const;
+  return [
+    new cloudwatch.GraphWidget({
+      title: `${provider}: deliveries`,
+      left: outcomes.map((name) => ingestMetric(name, provider, 'Sum')),
+      width: 16,
+    }),
+    new cloudwatch.GraphWidget({
+      title: `${provider}: ingest latency (ms)`,
+      left: ['p50', 'p99'].map((statistic) =>
+        ingestMetric(METRIC.ingestLatency, provider, statistic).with({ label: statistic }),
+      ),
+      width: 8,
+    }),
+  ];
+}

@@ -1,0 +1,131 @@
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { ENV } from '../shared/config.ts';
+import type { ProviderDeploySettings } from './config.ts';
+import { WebhookFunction } from './webhookFunction.ts';
+
+export interface WebhookApiProps {
+  providers: readonly string[];
+  providerSettings: Record<string, ProviderDeploySettings>;
+  secretOf: (provider: string) => secretsmanager.ISecret;
+  table: dynamodb.ITable;
+  topic: sns.ITopic;
+  throttle: { rateLimit: number; burstLimit: number };
+  logRetention: logs.RetentionDays;
+  logRemovalPolicy?: RemovalPolicy;
+  /** Code instead of the bundled entry (tests). */
+  code?: lambda.Code;
+}
+
+/**
+ * Access log line: who called which route, the answer and the timings. Never the body, and no
+ * header at all (signature and authorization headers included): `$context` variables only.
+ */
+const ACCESS_LOG_FORMAT = {
+  requestId: '$context.requestId',
+  time: '$context.requestTime',
+  method: '$context.httpMethod',
+  route: '$context.routeKey',
+  path: '$context.path',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integrationLatency',
+  integrationStatus: '$context.integration.status',
+  integrationError: '$context.integration.error',
+  error: '$context.error.message',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+};
+
+/**
+ * The HTTP API providers call, `ANY /webhooks/<provider>`, one ingest function per provider (same code,
+ * the provider chosen by its environment). ANY, so the function itself answers 405 to anything but
+ * POST, with the body the design specifies.
+ */
+export class WebhookApi extends Construct {
+  readonly api: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly accessLogs: logs.LogGroup;
+  /** Ingest function by provider name. */
+  readonly ingest: Record<string, WebhookFunction> = {};
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'Webhook intake: POST /webhooks/<provider>',
+      createDefaultStage: false,
+    });
+    this.accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      ...(props.logRemovalPolicy ? { removalPolicy: props.logRemovalPolicy } : {}),
+    });
+    this.stage = this.api.addStage('Stage', {
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
+      },
+    });
+
+    for (const provider of props.providers) {
+      const secret = props.secretOf(provider);
+      const settings = props.providerSettings[provider] ?? {};
+      const ingest = new WebhookFunction(this, `Ingest-${provider}`, {
+        entry: 'ingest',
+        description: `Webhook intake for ${provider}: verify, store, publish`,
+        // CPU for HMAC/Ed25519 and JSON parsing; the timeout stays under the 5-30 s providers wait.
+        memorySize: 512,
+        timeout: Duration.seconds(10),
+        environment: {
+          [ENV.provider]: provider,
+          [ENV.table]: props.table.tableName,
+          [ENV.topicArn]: props.topic.topicArn,
+          [ENV.secretId]: secret.secretArn,
+          ...(settings.signatureHeader ? { [ENV.signatureHeader]: settings.signatureHeader } : {}),
+          ...(settings.toleranceSeconds ? { [ENV.toleranceSeconds]: String(settings.toleranceSeconds) } : {}),
+          ...(settings.retentionDays ? { [ENV.retentionDays]: String(settings.retentionDays) } : {}),
+        },
+        logRetention: props.logRetention,
+        ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
+        ...(props.code ? { code: props.code } : {}),
+      });
+      // Conditional put of a new event, then status updates; never a read, never an index.
+      ingest.allow(['dynamodb:PutItem', 'dynamodb:UpdateItem'], [props.table.tableArn]);
+      ingest.allow(['sns:Publish'], [props.topic.topicArn]);
+      // Its own provider's keys only.
+      ingest.allow(['secretsmanager:GetSecretValue'], [secret.secretArn]);
+      this.ingest[provider] = ingest;
+
+      const [route] = this.api.addRoutes({
+        path: `/webhooks/${provider}`,
+        methods: [apigwv2.HttpMethod.ANY],
+        integration: new HttpLambdaIntegration(`Ingest-${provider}`, ingest.function),
+      });
+      if (route) {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Providers cannot send IAM, JWT or Lambda-authorizer credentials; every delivery is ' +
+            "authenticated by the provider's signature (HMAC or Ed25519) over the raw body and a " +
+            'timestamp window, checked by the ingest function before anything is parsed or stored.',
+        });
+      }
+    }
+  }
+
+  /** The URL to register in a provider's dashboard. */
+  urlOf(provider: string): string {
+    return `${this.stage.url}webhooks/${provider}`;
+  }
+}

@@ -1,0 +1,167 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ENV } from '../shared/config.ts';
+import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
+import { SWEEPER_INTERVAL_MINUTES } from '../shared/resources.ts';
+import type { IntakeConfig } from './config.ts';
+import { EventDelivery } from './eventDelivery.ts';
+import { EventTable } from './eventTable.ts';
+import { Monitoring } from './monitoring.ts';
+import { OperatorAlerts } from './operatorAlerts.ts';
+import { ProviderSecrets } from './providerSecrets.ts';
+import { WebhookApi } from './webhookApi.ts';
+import { WebhookFunction } from './webhookFunction.ts';
+
+export interface WebhookIntakeStackProps extends StackProps {
+  config: IntakeConfig;
+  /**
+   * Code for every function instead of bundling functions/*. For tests only: they need neither the
+   * entries nor esbuild time. `cdk synth` / `cdk deploy` leave it unset and bundle.
+   */
+  functionCode?: lambda.Code;
+}
+
+/** `gnosis-pay` → `GnosisPay`, for output names. */
+const pascal = (name: string) =>
+  name
+    .split(/[^A-Za-z0-9]+/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+
+/**
+ * The webhook intake: HTTP API → ingest functions → event table + SNS FIFO topic → SQS FIFO queues,
+ * the sweeper, the event handler, operator alerts, alarms and a dashboard. Environment-agnostic (no
+ * account or region lookups), so it synthesizes offline.
+ */
+export class WebhookIntakeStack extends Stack {
+  constructor(scope: Construct, id: string, props: WebhookIntakeStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const prod = config.stage === 'prod';
+    // prod keeps every stateful resource on stack deletion; dev keeps the CDK defaults, except the
+    // event table, which is retained everywhere.
+    const retain = prod ? RemovalPolicy.RETAIN : undefined;
+    const logRetention = prod ? RetentionDays.ONE_YEAR : RetentionDays.ONE_MONTH;
+    const code = props.functionCode ? { code: props.functionCode } : {};
+    const logs = { logRetention, ...(retain ? { logRemovalPolicy: retain } : {}) };
+
+    // Stateful: what holds events, messages and keys.
+    const eventTable = new EventTable(this, 'Events', { deletionProtection: prod });
+    const table = eventTable.table;
+    const delivery = new EventDelivery(this, 'Delivery', {
+      subscribers: config.subscribers,
+      ...(retain ? { removalPolicy: retain } : {}),
+    });
+    const secrets = new ProviderSecrets(this, 'ProviderSecrets', {
+      providers: PROVIDER_NAMES,
+      ...(retain ? { removalPolicy: retain } : {}),
+    });
+    const alerts = new OperatorAlerts(this, 'Alerts', retain ? { removalPolicy: retain } : {});
+
+    // Stateless: functions, API, schedule, monitoring.
+    const api = new WebhookApi(this, 'Webhooks', {
+      providers: PROVIDER_NAMES,
+      providerSettings: config.providerSettings,
+      secretOf: (provider) => secrets.of(provider),
+      table,
+      topic: delivery.topic,
+      throttle: { rateLimit: config.throttleRateLimit, burstLimit: config.throttleBurstLimit },
+      ...logs,
+      ...code,
+    });
+
+    const sweeper = new WebhookFunction(this, 'Sweeper', {
+      entry: 'sweeper',
+      description: 'Publishes stored events whose publish failed at intake',
+      memorySize: 256,
+      // Finishes well before the next scheduled run.
+      timeout: Duration.seconds(50),
+      environment: { [ENV.table]: table.tableName, [ENV.topicArn]: delivery.topic.topicArn },
+      ...logs,
+      ...code,
+    });
+    sweeper.allow(['dynamodb:Query'], [eventTable.pendingIndexArn]);
+    sweeper.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
+    sweeper.allow(['sns:Publish'], [delivery.topic.topicArn]);
+    new events.Rule(this, 'SweeperSchedule', {
+      description: 'Runs the sweeper',
+      schedule: events.Schedule.rate(Duration.minutes(SWEEPER_INTERVAL_MINUTES)),
+      targets: [new targets.LambdaFunction(sweeper.function)],
+    });
+
+    const eventHandler = new WebhookFunction(this, 'EventHandler', {
+      entry: 'event-handler',
+      description: 'Default consumer: keeps the latest entity state, raises operator alerts',
+      memorySize: 256,
+      // Six times this fits in the queue's visibility timeout, as AWS recommends for SQS sources.
+      timeout: Duration.seconds(10),
+      environment: { [ENV.table]: table.tableName, [ENV.alertsTopicArn]: alerts.topic.topicArn },
+      ...logs,
+      ...code,
+    });
+    eventHandler.allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [table.tableArn]);
+    alerts.topic.grantPublish(eventHandler);
+    Validations.of(eventHandler).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted alert topic needs kms:GenerateDataKey* and kms:Decrypt (the set ' +
+        "SNS documents and Topic.grantPublish grants), on the alert topic's key only.",
+    });
+    eventHandler.function.addEventSource(
+      new SqsEventSource(delivery.handler.queue, { batchSize: 10, reportBatchItemFailures: true }),
+    );
+
+    const monitoring = new Monitoring(this, 'Monitoring', {
+      alertsTopic: alerts.topic,
+      providers: PROVIDER_NAMES,
+      api: api.api,
+      functions: {
+        ...Object.fromEntries(
+          Object.entries(api.ingest).map(([name, fn]) => [`ingest-${name}`, fn.function]),
+        ),
+        sweeper: sweeper.function,
+        'event-handler': eventHandler.function,
+      },
+      handlerQueue: delivery.handler.queue,
+      deadLetterQueues: {
+        handler: delivery.handler.dlq,
+        ...Object.fromEntries(Object.entries(delivery.subscriberQueues).map(([name, q]) => [name, q.dlq])),
+      },
+      unpublishedAgeAlarmSeconds: config.unpublishedAgeAlarmSeconds,
+      handlerQueueAgeAlarmSeconds: config.handlerQueueAgeAlarmSeconds,
+      api5xxAlarmPercent: config.api5xxAlarmPercent,
+    });
+
+    for (const provider of PROVIDER_NAMES) {
+      new CfnOutput(this, `WebhookUrl${pascal(provider)}`, {
+        description: `Register in ${provider}'s dashboard as the webhook URL`,
+        value: api.urlOf(provider),
+      });
+      new CfnOutput(this, `SecretArn${pascal(provider)}`, {
+        description: `Put ${provider}'s keys here: {"keys": ["..."]}`,
+        value: secrets.of(provider).secretArn,
+      });
+    }
+    new CfnOutput(this, 'EventsTopicArn', { value: delivery.topic.topicArn });
+    new CfnOutput(this, 'HandlerQueueUrl', { value: delivery.handler.queue.queueUrl });
+    new CfnOutput(this, 'HandlerDlqUrl', { value: delivery.handler.dlq.queueUrl });
+    for (const [name, queues] of Object.entries(delivery.subscriberQueues)) {
+      new CfnOutput(this, `SubscriberQueueUrl${pascal(name)}`, {
+        description: `Queue of subscriber ${name}`,
+        value: queues.queue.queueUrl,
+      });
+      new CfnOutput(this, `SubscriberDlqUrl${pascal(name)}`, {
+        description: `Dead-letter queue of subscriber ${name}`,
+        value: queues.dlq.queueUrl,
+      });
+    }
+    new CfnOutput(this, 'AlertsTopicArn', { value: alerts.topic.topicArn });
+    new CfnOutput(this, 'EventsTableName', { value: table.tableName });
+    new CfnOutput(this, 'DashboardName', { value: monitoring.dashboard.dashboardName });
+  }
+}
