@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { type BuildOptions, build } from 'esbuild';
+import { LAMBDA_BUNDLING, ROOT } from '../infra/lambdaBundling.ts';
 
-/** The repository root (bench/ sits directly under it). */
-export const ROOT = new URL('..', import.meta.url).pathname;
+export { ROOT };
 
 /** Every Lambda the CDK stack deploys, by the name its bundle gets under `.bench/bundles/`. */
 export const LAMBDAS = {
@@ -20,24 +20,9 @@ export const REFERENCE_BUNDLES = {
   'sdk clients only': 'bench/sdkClientsOnly.ts',
 } as const;
 
-/**
- * Bundles ESM for Node on Lambda needs `require` for the CommonJS parts of dependencies that load
- * Node built-ins (`require('buffer')` inside the AWS SDK's dependencies, for example).
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
-
-/**
- * The Node.js version the functions run on (infra/webhookFunction.ts: `Runtime.NODEJS_24_X`);
- * NodejsFunction sets esbuild's target from it.
- */
-export const LAMBDA_NODE_TARGET = 'node24';
-
-/**
- * Node options the functions run with (infra/webhookFunction.ts sets them in the environment); the
- * cold-start bench starts its processes with them too.
- */
-export const LAMBDA_NODE_OPTIONS = '--enable-source-maps';
+/** Node options the functions run with; the cold-start bench starts its processes with them too. */
+export const LAMBDA_NODE_OPTIONS = LAMBDA_BUNDLING.nodeOptions;
+export const LAMBDA_NODE_TARGET = LAMBDA_BUNDLING.target;
 
 /**
  * The esbuild options the CDK stack's NodejsFunction uses (mirrors infra/webhookFunction.ts): ESM,
@@ -52,13 +37,16 @@ export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions 
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: LAMBDA_NODE_TARGET,
+    target: LAMBDA_BUNDLING.target,
     minify: true,
-    mainFields: ['module', 'main'],
+    mainFields: [...LAMBDA_BUNDLING.mainFields],
+    alias: Object.fromEntries(
+      Object.entries(LAMBDA_BUNDLING.alias).map(([from, to]) => [from, join(ROOT, to)]),
+    ),
     // NodejsFunction's SourceMapMode.DEFAULT is esbuild's `--sourcemap`: a linked .map file.
     sourcemap: 'linked',
     sourcesContent: false,
-    banner: { js: ESM_REQUIRE_BANNER },
+    banner: { js: LAMBDA_BUNDLING.banner },
     external: [],
     metafile: true,
     logLevel: 'silent',

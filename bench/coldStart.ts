@@ -54,7 +54,7 @@ export function measureColdStart(bundles: Record<string, string>, runs = 15): Co
   ];
   // What the source-map option costs: the first bundle again without it.
   const [firstName, firstFile] = Object.entries(bundles)[0] ?? [];
-  if (firstName && firstFile) {
+  if (firstName && firstFile && LAMBDA_NODE_OPTIONS) {
     variants.push({
       name: `${firstName}, no ${LAMBDA_NODE_OPTIONS}`,
       args: ['--input-type=module', '-e', importScript(pathToFileURL(firstFile).href)],

@@ -147,7 +147,7 @@ async function main(): Promise<void> {
 
   if (stages.has('cold')) {
     heading(
-      `2. Cold start (fresh node process importing the bundle, NODE_OPTIONS=${LAMBDA_NODE_OPTIONS}; median)`,
+      `2. Cold start (fresh node process importing the bundle, NODE_OPTIONS=${LAMBDA_NODE_OPTIONS || '(none)'}; median)`,
     );
     const cold = measureColdStart(bundleFiles, quick ? 5 : 15);
     results.coldStart = cold;

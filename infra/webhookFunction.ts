@@ -1,23 +1,13 @@
-import { fileURLToPath } from 'node:url';
 import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-
-/** The repository root: entries, the lockfile and tsconfig.json are found from here, whatever the cwd. */
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { LAMBDA_BUNDLING, ROOT } from './lambdaBundling.ts';
 
 /** The newest Node.js runtime aws-cdk-lib knows (cdk-nag's AwsSolutions-L1 checks the same list). */
 export const RUNTIME = lambda.Runtime.NODEJS_24_X;
-
-/**
- * ESM bundles still carry CommonJS code from dependencies (parts of the AWS SDK's dependency tree call
- * `require('buffer')` and friends); esbuild's ESM output has no `require`, so the banner provides one.
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export interface WebhookFunctionProps {
   /** Folder under `functions/` whose `index.ts` exports `handler`. */
@@ -70,8 +60,8 @@ export class WebhookFunction extends Construct implements iam.IGrantable {
           depsLockFilePath: `${ROOT}package-lock.json`,
           bundling: {
             format: nodejs.OutputFormat.ESM,
-            banner: ESM_REQUIRE_BANNER,
-            mainFields: ['module', 'main'],
+            banner: LAMBDA_BUNDLING.banner,
+            mainFields: [...LAMBDA_BUNDLING.mainFields],
             minify: true,
             sourceMap: true,
             sourceMapMode: nodejs.SourceMapMode.DEFAULT,
@@ -82,7 +72,12 @@ export class WebhookFunction extends Construct implements iam.IGrantable {
             // faster at cold start than the runtime's full CommonJS SDK, and the SDK versions are the
             // ones pinned in package-lock.json and tested, not whatever the runtime ships that week.
             bundleAwsSDK: true,
-            esbuildArgs: { '--legal-comments': 'none' },
+            esbuildArgs: {
+              '--legal-comments': 'none',
+              ...Object.fromEntries(
+                Object.entries(LAMBDA_BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, to]),
+              ),
+            },
           },
         };
 
@@ -95,7 +90,10 @@ export class WebhookFunction extends Construct implements iam.IGrantable {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        ...props.environment,
+        ...(LAMBDA_BUNDLING.nodeOptions ? { NODE_OPTIONS: LAMBDA_BUNDLING.nodeOptions } : {}),
+      },
     });
   }
 

@@ -1,3 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { bundleLambda } from '../../bench/bundle.ts';
 import { apiGatewayEvent } from '../../local/apiGatewayEvent.ts';
 import { localClients } from '../../local/awsClients.ts';
 import { generateKeys } from '../../local/localKeys.ts';
@@ -73,5 +79,53 @@ describe('the Lambda entries, wired from their environment as in AWS', () => {
     );
     expect(result.batchItemFailures).toEqual([]);
     expect(await sweeper.handler()).toEqual({ published: 0, failed: 0, oldestWaitingSeconds: 0 });
+  });
+
+  it('the production ingest bundle (ESM, SDK bundled, env-only credentials) serves a delivery', async () => {
+    const clients = localClients(servers.endpoints);
+    const resources = await provisionLocal(clients, { suffix: '-bundle', subscribers: [{ name: 'audit' }] });
+    const keys = generateKeys('apara');
+    const outdir = mkdtempSync(join(tmpdir(), 'ingest-bundle-'));
+    const { file } = await bundleLambda('functions/ingest/index.ts', outdir);
+    const body = sample('apara', 'order.completed');
+    const event = apiGatewayEvent(
+      'apara',
+      body,
+      providerEntry('apara').sign(body, keys.signingKey, new Date()),
+    );
+
+    // Asynchronous: fauxqs answers from this very process, so it must keep its event loop.
+    const child = await promisify(execFile)(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { handler } = await import(${JSON.stringify(file)});
+         const answer = await handler(JSON.parse(process.env.EVENT), { awsRequestId: 'r', getRemainingTimeInMillis: () => 9000 });
+         process.stdout.write('ANSWER ' + JSON.stringify(answer));`,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          EVENT: JSON.stringify(event),
+          AWS_ENDPOINT_URL: servers.endpoints.dynamodb,
+          AWS_ENDPOINT_URL_SNS: servers.endpoints.sns,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          LOG_FORMAT: 'json',
+          [ENV.provider]: 'apara',
+          [ENV.table]: resources.table,
+          [ENV.topicArn]: resources.topicArn,
+          [ENV.keys]: JSON.stringify({ keys: keys.verifyKeys }),
+        },
+      },
+    );
+
+    const answer = JSON.parse(child.stdout.slice(child.stdout.indexOf('ANSWER ') + 7) || '{}') as {
+      statusCode?: number;
+    };
+    expect(answer.statusCode).toBe(200);
+    expect(await drain(clients.sqs, resources.subscriberQueues.audit?.url ?? '')).toHaveLength(1);
   });
 });

@@ -1,0 +1,31 @@
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: entries, the lockfile and tsconfig.json are found from here, whatever the cwd. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * How every Lambda is bundled, held once: the CDK stack (infra/webhookFunction.ts), the benchmark and
+ * the bundle-size budget test (bench/bundle.ts) all build from this.
+ */
+export const LAMBDA_BUNDLING = {
+  /** esbuild target of the runtime the functions run on (`Runtime.NODEJS_24_X`). */
+  target: 'node24',
+  /**
+   * ESM bundles still carry CommonJS code from dependencies (parts of the AWS SDK's dependency tree call
+   * `require('buffer')` and friends); esbuild's ESM output has no `require`, so the banner provides one.
+   */
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+  /** Module entry points first: the AWS SDK's ESM builds tree-shake about a third smaller. */
+  mainFields: ['module', 'main'],
+  /** Modules replaced in the bundles, paths relative to the repository root. */
+  alias: { '@aws-sdk/credential-provider-node': './functions/lambdaCredentials.ts' } as Record<
+    string,
+    string
+  >,
+  /**
+   * NODE_OPTIONS of the functions. No `--enable-source-maps`: parsing the map costs about 14 ms of
+   * every cold start, and the logs carry error names and messages, not stack traces. The linked map
+   * ships in the asset for reading a trace offline.
+   */
+  nodeOptions: '' as string,
+} as const;
