@@ -2,6 +2,7 @@
  * Dollars per million webhooks from measured figures and AWS's published us-east-1 prices. Every
  * number that is not measured is named here, with where it comes from; docs/COST.md walks through it.
  */
+import { FUNCTION_SIZING } from '../infra/functionSizing.ts';
 
 /** us-east-1 list prices (see docs/COST.md for the pages they were checked against). */
 export const PRICES = {
@@ -36,12 +37,12 @@ export type Prices = typeof PRICES;
 
 /** What the model assumes where it cannot measure; each is varied in the sensitivity table. */
 export interface Assumptions {
-  /** Lambda memory of the ingest and handler functions, MB (512 MB arm64 is the stack's setting). */
+  /** Lambda memory of the ingest and handler functions, MB (infra/functionSizing.ts). */
   ingestMemoryMb: number;
   handlerMemoryMb: number;
   /**
-   * Lambda CPU time is local CPU time × this factor. At 512 MB a function gets 512/1769 of a vCPU
-   * (1,769 MB buys one full vCPU), so CPU-bound work takes ~3.5× as long, if a Graviton core is
+   * Lambda CPU time is local CPU time × this factor. At M MB a function gets M/1769 of a vCPU
+   * (1,769 MB buys one full vCPU), so CPU-bound work takes 1769/M times as long, if a Graviton core is
    * about as fast as the core the bench ran on.
    */
   cpuFactor: number;
@@ -60,9 +61,9 @@ export interface Assumptions {
 }
 
 export const DEFAULT_ASSUMPTIONS: Assumptions = {
-  ingestMemoryMb: 512,
-  handlerMemoryMb: 512,
-  cpuFactor: 1769 / 512,
+  ingestMemoryMb: FUNCTION_SIZING.ingest.memoryMb,
+  handlerMemoryMb: FUNCTION_SIZING.eventHandler.memoryMb,
+  cpuFactor: 1769 / FUNCTION_SIZING.ingest.memoryMb,
   ingestRoundTripsMs: 5 + 20 + 5,
   handlerRoundTripsMs: 5,
   coldStartShare: 0.01,

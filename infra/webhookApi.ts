@@ -10,6 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV } from '../shared/config.ts';
 import type { ProviderDeploySettings } from './config.ts';
+import { FUNCTION_SIZING } from './functionSizing.ts';
 import { WebhookFunction } from './webhookFunction.ts';
 
 export interface WebhookApiProps {
@@ -84,9 +85,8 @@ export class WebhookApi extends Construct {
       const ingest = new WebhookFunction(this, `Ingest-${provider}`, {
         entry: 'ingest',
         description: `Webhook intake for ${provider}: verify, store, publish`,
-        // CPU for HMAC/Ed25519 and JSON parsing; the timeout stays under the 5-30 s providers wait.
-        memorySize: 512,
-        timeout: Duration.seconds(10),
+        memorySize: FUNCTION_SIZING.ingest.memoryMb,
+        timeout: Duration.seconds(FUNCTION_SIZING.ingest.timeoutSeconds),
         environment: {
           [ENV.provider]: provider,
           [ENV.table]: props.table.tableName,

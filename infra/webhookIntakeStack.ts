@@ -11,6 +11,7 @@ import { SWEEPER_INTERVAL_MINUTES } from '../shared/resources.ts';
 import type { IntakeConfig } from './config.ts';
 import { EventDelivery } from './eventDelivery.ts';
 import { EventTable } from './eventTable.ts';
+import { FUNCTION_SIZING } from './functionSizing.ts';
 import { Monitoring } from './monitoring.ts';
 import { OperatorAlerts } from './operatorAlerts.ts';
 import { ProviderSecrets } from './providerSecrets.ts';
@@ -78,9 +79,8 @@ export class WebhookIntakeStack extends Stack {
     const sweeper = new WebhookFunction(this, 'Sweeper', {
       entry: 'sweeper',
       description: 'Publishes stored events whose publish failed at intake',
-      memorySize: 256,
-      // Finishes well before the next scheduled run.
-      timeout: Duration.seconds(50),
+      memorySize: FUNCTION_SIZING.sweeper.memoryMb,
+      timeout: Duration.seconds(FUNCTION_SIZING.sweeper.timeoutSeconds),
       environment: { [ENV.table]: table.tableName, [ENV.topicArn]: delivery.topic.topicArn },
       ...logs,
       ...code,
@@ -97,9 +97,8 @@ export class WebhookIntakeStack extends Stack {
     const eventHandler = new WebhookFunction(this, 'EventHandler', {
       entry: 'event-handler',
       description: 'Default consumer: keeps the latest entity state, raises operator alerts',
-      memorySize: 256,
-      // Six times this fits in the queue's visibility timeout, as AWS recommends for SQS sources.
-      timeout: Duration.seconds(10),
+      memorySize: FUNCTION_SIZING.eventHandler.memoryMb,
+      timeout: Duration.seconds(FUNCTION_SIZING.eventHandler.timeoutSeconds),
       environment: { [ENV.table]: table.tableName, [ENV.alertsTopicArn]: alerts.topic.topicArn },
       ...logs,
       ...code,

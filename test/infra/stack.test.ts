@@ -2,6 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { DEFAULTS } from '../../infra/config.ts';
+import { FUNCTION_SIZING } from '../../infra/functionSizing.ts';
 import { ENV } from '../../shared/config.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../shared/metrics.ts';
 import { PROVIDER_NAMES } from '../../shared/providers/registry.ts';
@@ -136,12 +137,13 @@ describe('the stack, default configuration (dev)', () => {
     }
   });
 
-  it('sizes the ingest functions for signature checks within the providers’ patience', () => {
+  it('sizes the ingest functions as the cost model prices them, answering within the providers’ patience', () => {
+    expect(FUNCTION_SIZING.ingest.timeoutSeconds).toBeLessThan(30);
     for (const provider of PROVIDER_NAMES) {
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: Match.objectLike({ [ENV.provider]: provider }) },
-        MemorySize: 512,
-        Timeout: 10,
+        MemorySize: FUNCTION_SIZING.ingest.memoryMb,
+        Timeout: FUNCTION_SIZING.ingest.timeoutSeconds,
       });
     }
   });
