@@ -34,7 +34,9 @@ export function intake(
   try {
     payload = parseJson(utf8.decode(rawBody));
   } catch (error) {
-    return { kind: 'quarantine', reason: `invalid JSON: ${(error as Error).message}` };
+    // Parser messages quote what they choked on; keep single characters, drop longer fragments (data).
+    const where = (error as Error).message.replace(/'[^']{2,}'/g, "'…'");
+    return { kind: 'quarantine', reason: `invalid JSON: ${where}`.slice(0, 300) };
   }
 
   const parsed = v.safeParse(provider.schema, payload);

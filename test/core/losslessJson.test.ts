@@ -42,3 +42,15 @@ describe('lossless JSON', () => {
     );
   });
 });
+
+describe('reasons for unreadable bodies', () => {
+  it('say where the JSON broke without quoting the data', async () => {
+    const { intake } = await import('../../shared/core/intake.ts');
+    const anyBody = { name: 'any', verify: () => ({ ok: true }) } as never;
+    const result = intake(anyBody, Buffer.from('{"card": 4111111111111111.}'), {}, { keys: [] }, new Date());
+    expect(result.kind).toBe('quarantine');
+    const reason = result.kind === 'quarantine' ? result.reason : '';
+    expect(reason).toMatch(/^invalid JSON: .*position/);
+    expect(reason).not.toContain('4111111111111111');
+  });
+});
