@@ -33,7 +33,7 @@ export async function benchStack(
     subscribers: [{ name: 'audit' }],
   });
   const keys: LocalKeys = benchKeys();
-  const stack = buildLocalStack({ ...options, clients, resources, keys });
+  const stack = await buildLocalStack({ ...options, clients, resources, keys });
 
   /** Signs like the provider and invokes its ingest handler with an API Gateway (v2) event. */
   async function deliver(

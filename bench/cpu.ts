@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { intake } from '../shared/core/intake.ts';
 import { parseJson, stringifyJson } from '../shared/core/losslessJson.ts';
 import { payloadHash } from '../shared/core/payloadHash.ts';
-import type { ProviderSettings } from '../shared/core/providerModule.ts';
+import type { ProviderModule, ProviderSettings } from '../shared/core/providerModule.ts';
 import { packEvent } from '../shared/eventStore.ts';
 import {
   SIGNATURE_HEADER as GNOSIS_SIGNATURE,
@@ -14,7 +14,7 @@ import {
   SIGNATURE_HEADER as OPENPOLY_SIGNATURE,
   TIMESTAMP_HEADER as OPENPOLY_TIMESTAMP,
 } from '../shared/providers/openpoly/verify.ts';
-import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
+import { loadProviders, PROVIDER_NAMES } from '../shared/providers/registry.ts';
 import { benchKeys, largestSample, type Sample, signedHeaders } from './samples.ts';
 import { keep, microsPerOp, round } from './stats.ts';
 
@@ -51,14 +51,20 @@ const ITERATIONS = 2000;
  * Per-event CPU of the pure intake pipeline (no AWS call), warm, per provider on its largest sample,
  * next to a floor that does only what cannot be skipped: parse the JSON and check the signature.
  */
-export function measureCpu(providers: readonly string[] = PROVIDER_NAMES): CpuResult[] {
+export async function measureCpu(providers: readonly string[] = PROVIDER_NAMES): Promise<CpuResult[]> {
+  const modules = await loadProviders();
   const keys = benchKeys();
-  return providers.map((provider) => measureProvider(largestSample(provider), keys));
+  return providers.map((provider) =>
+    measureProvider(largestSample(provider), modules[provider] as ProviderModule, keys),
+  );
 }
 
-function measureProvider(sample: Sample, keys: ReturnType<typeof benchKeys>): CpuResult {
+function measureProvider(
+  sample: Sample,
+  module: ProviderModule,
+  keys: ReturnType<typeof benchKeys>,
+): CpuResult {
   const { provider, body } = sample;
-  const module = providerEntry(provider).module;
   const now = new Date();
   const headers = signedHeaders(provider, body, keys, now);
   const settings: ProviderSettings = { keys: keys[provider]?.verifyKeys ?? [] };

@@ -176,7 +176,7 @@ async function main(): Promise<void> {
 
   if (stages.has('cpu')) {
     heading('3. Per-event CPU of intake() (no AWS calls), warm, largest sample per provider');
-    const cpu = measureCpu();
+    const cpu = await measureCpu();
     results.cpu = cpu;
     print(
       table(

@@ -2,10 +2,11 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { makeEventHandler, type TypedHandler } from '../functions/event-handler/eventHandler.ts';
 import { makeIngestHandler } from '../functions/ingest/ingestHandler.ts';
 import { sweep } from '../functions/sweeper/sweep.ts';
+import type { ProviderModule } from '../shared/core/providerModule.ts';
 import { EntityStateStore } from '../shared/entityState.ts';
 import { EventStore } from '../shared/eventStore.ts';
 import { cachedKeySource } from '../shared/providerKeys.ts';
-import { PROVIDER_NAMES, providerNamed } from '../shared/providers/registry.ts';
+import { loadProviders, PROVIDER_NAMES } from '../shared/providers/registry.ts';
 import { EventPublisher } from '../shared/publisher.ts';
 import type { AwsClients } from './awsClients.ts';
 import type { LocalKeys } from './localKeys.ts';
@@ -31,7 +32,8 @@ export interface LocalStackOptions {
  * The same handlers that run in Lambda, wired to the local servers: one ingest handler per provider,
  * the sweeper and the default event handler.
  */
-export function buildLocalStack(options: LocalStackOptions) {
+export async function buildLocalStack(options: LocalStackOptions) {
+  const providers = await loadProviders();
   const { clients, resources } = options;
   const leaseMs = options.leaseMs ?? 15_000;
   const store = new EventStore(clients.dynamodb, { table: resources.table, leaseMs });
@@ -48,7 +50,7 @@ export function buildLocalStack(options: LocalStackOptions) {
         ...(signatureHeader ? { signatureHeader } : {}),
       });
       const handler = makeIngestHandler({
-        provider: providerNamed(name),
+        provider: providers[name] as ProviderModule,
         keys,
         store: ingestStore,
         publisher: ingestPublisher,
@@ -83,4 +85,4 @@ export function buildLocalStack(options: LocalStackOptions) {
   };
 }
 
-export type LocalStack = ReturnType<typeof buildLocalStack>;
+export type LocalStack = Awaited<ReturnType<typeof buildLocalStack>>;

@@ -9,7 +9,7 @@ import { EventPublisher } from '../../shared/publisher.ts';
 import { CLIENT_CONFIG, numberEnv, requiredEnv } from '../awsConfig.ts';
 import { makeIngestHandler } from './ingestHandler.ts';
 
-const provider = providerNamed(requiredEnv(ENV.provider));
+const provider = await providerNamed(requiredEnv(ENV.provider));
 const secretId = process.env[ENV.secretId];
 const secrets = secretId ? new SecretsManagerClient(CLIENT_CONFIG) : undefined;
 

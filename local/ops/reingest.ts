@@ -9,7 +9,7 @@ export interface ReingestDependencies {
   store: EventStore;
   publisher: EventPublisher;
   /** The provider module to read the body with: the current one, or (in tests) a fixed schema. */
-  providerModule?: (name: string) => ProviderModule;
+  providerModule?: (name: string) => ProviderModule | Promise<ProviderModule>;
   /** How long the new event is kept; never shorter than the provider's retry span. */
   retentionSeconds?: number;
   clock?: () => Date;
@@ -62,7 +62,7 @@ export async function reingest(deps: ReingestDependencies, pk: string): Promise<
     return { pk, result: 'skipped', reason: `already ${item.quarantine.reason}` };
 
   const name = providerOfKey(pk);
-  const provider = (deps.providerModule ?? providerNamed)(name);
+  const provider = await (deps.providerModule ?? providerNamed)(name);
   const { rawBody, headers } = item.quarantine;
   // The event keeps its original receipt time; the store's lease and expiry count from now.
   const read = intake(alreadyVerified(provider), rawBody, headers, { keys: [] }, item.receivedAt);

@@ -13,7 +13,7 @@ import { writeStackFile } from '../../local/stackFile.ts';
 import { NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
 import { parseJson } from '../../shared/core/losslessJson.ts';
 import type { ProviderModule } from '../../shared/core/providerModule.ts';
-import { providerNamed } from '../../shared/providers/registry.ts';
+import { apara } from '../../shared/providers/apara/index.ts';
 import { sample } from '../support/samples.ts';
 import { manualClock, testStack } from '../support/testStack.ts';
 
@@ -42,7 +42,7 @@ function aparaBody(name: string, eventId: string, status?: string): Buffer {
  * with a schema that accepts any order status and a normalize for it.
  */
 const aparaWithRefunds: ProviderModule = {
-  ...providerNamed('apara'),
+  ...apara,
   schema: v.looseObject({
     eventId: v.string(),
     entityType: v.string(),

@@ -294,6 +294,12 @@ describe('npm start: the local stack as a user runs it', () => {
     const { code } = await stack.exited;
 
     expect(code).toBe(0);
+    // tsx's esbuild helper notices its parent is gone a moment later; give the tree time to wind down.
+    await until(
+      'every process of the stack to exit',
+      () => processes.every(({ pid }) => !isAlive(pid)),
+      5_000,
+    ).catch(() => undefined);
     for (const { pid, command } of processes)
       expect({ pid, command, alive: isAlive(pid) }).toEqual({ pid, command, alive: false });
     expect(isAlive(stack.child.pid ?? 0)).toBe(false);

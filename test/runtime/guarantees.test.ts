@@ -246,9 +246,8 @@ describe('retention', () => {
     const t = await testStack(servers, { clock: clock.now, retentionSeconds: 3600 });
     const body = sample('coinme', 'buy-order-completed');
     // The store never keeps a record for less than the provider's retry span.
-    const span = (await import('../../shared/providers/registry.ts')).providerNamed(
-      'coinme',
-    ).retrySpanSeconds;
+    const span = (await (await import('../../shared/providers/registry.ts')).providerNamed('coinme'))
+      .retrySpanSeconds;
 
     await t.deliver('coinme', body, { signedAt: clock.now() });
     clock.advance((span - 60) * 1000);

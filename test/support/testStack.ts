@@ -56,7 +56,7 @@ export async function testStack(
   const keys: LocalKeys =
     options.share?.keys ?? Object.fromEntries(PROVIDER_NAMES.map((name) => [name, generateKeys(name)]));
   const { provision: _p, clients: _c, share: _s, ...stackOptions } = options;
-  const stack = buildLocalStack({ clients, resources, keys, ...stackOptions });
+  const stack = await buildLocalStack({ clients, resources, keys, ...stackOptions });
   const auditUrl = resources.subscriberQueues.audit?.url ?? '';
 
   /** Signs like the provider and invokes its ingest handler with an API Gateway event. */
