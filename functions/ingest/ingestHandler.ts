@@ -22,6 +22,16 @@ export interface IngestDependencies {
   clock?: () => Date;
 }
 
+/**
+ * Rejections are counted per provider (with the other metrics) and also per provider and reason: one
+ * more EMF line, only on the rejection path.
+ */
+function countRejection(provider: string, reason: string): void {
+  const byReason = new MetricSet({ provider, reason: reason.slice(0, 64) });
+  byReason.add(METRIC.rejected);
+  byReason.flush();
+}
+
 /** Headers kept with a quarantined delivery: the provider's own (`x-…`) and the content type. */
 function keptHeaders(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
@@ -56,10 +66,12 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
     switch (result.kind) {
       case 'unauthentic':
         metrics.add(METRIC.rejected);
+        countRejection(provider.name, result.reason);
         log.warn('delivery rejected', { provider: provider.name, status: 401, reason: result.reason });
         return answer(401, { status: 'unauthorized', reason: result.reason });
       case 'rejected':
         metrics.add(METRIC.rejected);
+        countRejection(provider.name, result.reason.split(':')[0] ?? 'rejected');
         log.warn('delivery rejected', { provider: provider.name, status: 400, reason: result.reason });
         return answer(400, { status: 'rejected', reason: result.reason });
       case 'quarantine': {

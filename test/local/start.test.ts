@@ -11,7 +11,7 @@ import { assertPortFree, freePort } from '../../local/servers.ts';
 import type { StackFile } from '../../local/stackFile.ts';
 import { EntityStateStore, orderKey } from '../../shared/entityState.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
-import { samplesOf } from '../support/samples.ts';
+import { personalValues, samplesOf } from '../support/samples.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -262,6 +262,10 @@ describe('npm start: the local stack as a user runs it', () => {
     const shown = JSON.parse(entity.stdout) as { state: { lastEventId: string } | null; history: unknown[] };
     expect(shown.state?.lastEventId).toBeDefined();
     expect(shown.history).toHaveLength(entities.get(`${first?.provider} ${first?.subject}`)?.length ?? -1);
+
+    // Every sample went through the stack: its logs hold none of their personal values.
+    const logged = `${stack.lines.join('\n')}\n${stack.stderr()}`;
+    expect(personalValues(PROVIDER_NAMES).filter((value) => logged.includes(value))).toEqual([]);
   }, 60_000);
 
   it('passes a non-text body to the handler byte for byte (base64, as API Gateway does)', async () => {

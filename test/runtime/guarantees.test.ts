@@ -323,6 +323,34 @@ describe('ordering and content keys', () => {
   });
 });
 
+describe('metrics (CloudWatch embedded metric format)', () => {
+  it('count accepted, duplicates, conflicts, quarantines, rejections by reason and failed publishes', () => {
+    const totals = new Map<string, number>();
+    for (const line of capturedLogs.filter((l) => l.includes('"CloudWatchMetrics"'))) {
+      const emf = JSON.parse(line) as Record<string, unknown> & {
+        _aws: {
+          CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+        };
+      };
+      const [directive] = emf._aws.CloudWatchMetrics;
+      expect(directive?.Namespace).toBe('WebhookIntake');
+      const dims = (directive?.Dimensions[0] ?? []).map((d) => `${d}=${emf[d]}`).join(',');
+      for (const { Name } of directive?.Metrics ?? []) {
+        const key = `${Name}{${dims}}`;
+        totals.set(key, (totals.get(key) ?? 0) + Number(emf[Name]));
+      }
+    }
+    expect(totals.get('Accepted{provider=apara}')).toBeGreaterThan(0);
+    expect(totals.get('Duplicate{provider=apara}')).toBeGreaterThan(0);
+    expect(totals.get('Conflict{provider=apara}')).toBeGreaterThan(0);
+    expect(totals.get('Quarantined{provider=apara}')).toBe(2);
+    expect(totals.get('Rejected{provider=openpoly,reason=bad_signature}')).toBe(1);
+    expect(totals.get('Rejected{provider=openpoly,reason=stale_timestamp}')).toBe(1);
+    expect(totals.get('PublishFailed{provider=coinme}')).toBe(1);
+    expect(totals.get('Swept{service=sweeper}')).toBeGreaterThan(0);
+  });
+});
+
 describe('logs', () => {
   it('hold none of the personal values of the samples', () => {
     expect(capturedLogs.length).toBeGreaterThan(20);

@@ -9,12 +9,19 @@ import { localContext, pollOnce } from '../../local/queuePoller.ts';
 import type { LocalServers } from '../../local/servers.ts';
 import { logSink } from '../../shared/log.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { personalValues } from './samples.ts';
 
 /** Every log line written during this test file, for the no-personal-data check. */
 export const capturedLogs: string[] = [];
 logSink.write = (line: string) => {
   capturedLogs.push(line);
 };
+
+// Every test file that runs the stack ends by checking that no log line holds personal data.
+afterAll(() => {
+  const all = capturedLogs.join('\n');
+  expect(personalValues(PROVIDER_NAMES).filter((value) => all.includes(value))).toEqual([]);
+});
 
 let counter = 0;
 
