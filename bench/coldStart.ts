@@ -15,7 +15,7 @@ export const COLD_START_ENV: Record<string, string> = {
   AWS_SECRET_ACCESS_KEY: 'local',
   // The SDK warns on Node < 22 (this machine may run 20; Lambda runs 22+): keep the warning out of the timing.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  // As the functions run (infra/webhookFunction.ts): source maps on.
+  // As the functions run (infra/lambdaBundling.ts `nodeOptions`).
   NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
 };
 
