@@ -103,6 +103,8 @@ export class EventStore {
     const pk = `${args.provider}#${args.dedupeKey}`;
     const first = await this.putNew(pk, args.hash, args.event, args.retentionSeconds, args.now);
     if (first.created) return { kind: 'stored', pk, event: args.event, takenOver: false };
+    // DynamoDB returns the existing item with the failed write; without it nothing can be decided safely.
+    if (first.old[A.hash] === undefined) return { kind: 'in_flight', retryAfterSeconds: 1 };
     if (first.old[A.hash]?.S === args.hash) return this.resolveExisting(pk, first.old, args.now);
 
     const conflictPk = `${pk}#${args.hash}`;
@@ -224,29 +226,19 @@ export class EventStore {
     now: Date;
   }): Promise<{ pk: string; duplicate: boolean }> {
     const pk = `${args.provider}#q#${args.contentKey}`;
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.options.table,
-          Item: {
-            [A.pk]: s(pk),
-            [A.status]: s('quarantined'),
-            [A.reason]: s(args.reason),
-            [A.rawBody]: { B: deflateRawSync(args.rawBody) },
-            [A.headers]: s(JSON.stringify(args.headers)),
-            [A.receivedAt]: n(args.now.getTime()),
-            [A.expiry]: n(Math.floor(args.now.getTime() / 1000) + args.retentionSeconds),
-          },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #x < :nowSec',
-          ExpressionAttributeNames: { '#pk': A.pk, '#x': A.expiry },
-          ExpressionAttributeValues: { ':nowSec': n(Math.floor(args.now.getTime() / 1000)) },
-        }),
-      );
-      return { pk, duplicate: false };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { pk, duplicate: true };
-      throw error;
-    }
+    const put = await this.putIfAbsent(
+      {
+        [A.pk]: s(pk),
+        [A.status]: s('quarantined'),
+        [A.reason]: s(args.reason),
+        [A.rawBody]: { B: deflateRawSync(args.rawBody) },
+        [A.headers]: s(JSON.stringify(args.headers)),
+        [A.receivedAt]: n(args.now.getTime()),
+        [A.expiry]: n(Math.floor(args.now.getTime() / 1000) + args.retentionSeconds),
+      },
+      args.now,
+    );
+    return { pk, duplicate: !put.created };
   }
 
   /** Records that a quarantined delivery was re-ingested (it became an event, or is still invalid). */
@@ -267,39 +259,45 @@ export class EventStore {
     );
   }
 
-  private async putNew(
-    pk: string,
-    hash: string,
-    event: NormalizedEvent,
-    retentionSeconds: number,
+  private putNew(pk: string, hash: string, event: NormalizedEvent, retentionSeconds: number, now: Date) {
+    const nowMs = now.getTime();
+    return this.putIfAbsent(
+      {
+        [A.pk]: s(pk),
+        [A.status]: s('received'),
+        [A.hash]: s(hash),
+        [A.lease]: n(nowMs + this.options.leaseMs),
+        [A.receivedAt]: n(nowMs),
+        [A.expiry]: n(Math.floor(nowMs / 1000) + retentionSeconds),
+        [A.event]: { B: packEvent(event) },
+      },
+      now,
+    );
+  }
+
+  /**
+   * Writes the item unless one with its key exists and has not expired. An item past its expiry is
+   * gone for us even if TTL has not deleted it yet. On a collision, the existing item comes back with
+   * the failed write itself (no extra read).
+   */
+  private async putIfAbsent(
+    item: Record<string, AttributeValue>,
     now: Date,
   ): Promise<{ created: true } | { created: false; old: Record<string, AttributeValue> }> {
-    const nowMs = now.getTime();
-    const nowSec = Math.floor(nowMs / 1000);
     try {
       await this.client.send(
         new PutItemCommand({
           TableName: this.options.table,
-          Item: {
-            [A.pk]: s(pk),
-            [A.status]: s('received'),
-            [A.hash]: s(hash),
-            [A.lease]: n(nowMs + this.options.leaseMs),
-            [A.receivedAt]: n(nowMs),
-            [A.expiry]: n(nowSec + retentionSeconds),
-            [A.event]: { B: packEvent(event) },
-          },
-          // An item past its expiry is gone for us even if TTL has not deleted it yet.
+          Item: item,
           ConditionExpression: 'attribute_not_exists(#pk) OR #x < :nowSec',
           ExpressionAttributeNames: { '#pk': A.pk, '#x': A.expiry },
-          ExpressionAttributeValues: { ':nowSec': n(nowSec) },
+          ExpressionAttributeValues: { ':nowSec': n(Math.floor(now.getTime() / 1000)) },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       return { created: true };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException && error.Item)
-        return { created: false, old: error.Item };
+      if (error instanceof ConditionalCheckFailedException) return { created: false, old: error.Item ?? {} };
       throw error;
     }
   }
