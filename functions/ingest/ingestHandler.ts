@@ -56,6 +56,7 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
   const handle = async (
     checked: CheckedRequest,
     metrics: MetricSet,
+    started: number,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
     const receivedAt = clock();
     let result = intake(provider, checked.rawBody, checked.headers, await keys.settings(), receivedAt);
@@ -135,6 +136,7 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
       ...fields,
       eventId: claim.event.id,
       result: claim.takenOver ? 'taken_over' : 'stored',
+      durationMs: Math.round(performance.now() - started),
     });
     return answer(200, { status: 'accepted', id: claim.event.id });
   };
@@ -146,7 +148,7 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
       const started = performance.now();
       const metrics = new MetricSet({ provider: provider.name });
       try {
-        return await handle(context.checked, metrics);
+        return await handle(context.checked, metrics, started);
       } catch (error) {
         metrics.add(METRIC.storeUnavailable);
         throw error;
