@@ -1,5 +1,11 @@
 import { equalBytes, hmacSha256 } from '../core/constantTime.ts';
-import type { Headers, ProviderSettings, SignDelivery, VerifyResult } from '../core/providerModule.ts';
+import type {
+  Headers,
+  ProviderModule,
+  ProviderSettings,
+  SignDelivery,
+  VerifyResult,
+} from '../core/providerModule.ts';
 
 /** How a provider writes an HMAC-SHA256 signature (32 bytes) in a header. */
 export type SignatureEncoding = 'hex' | 'base64';
@@ -106,4 +112,9 @@ export function bodySigner(scheme: BodySignatureScheme, encoding: SignatureEncod
       [headerName(scheme, settings)]: hmacSha256(key, rawBody).toString(encoding),
     };
   };
+}
+
+/** The `verify` of a provider that signs the raw body alone (APARA, Coinme). */
+export function bodySignatureVerifier(scheme: BodySignatureScheme): ProviderModule['verify'] {
+  return (rawBody, headers, settings) => verifyBodySignature(scheme, rawBody, headers, settings);
 }

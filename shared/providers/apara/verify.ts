@@ -1,5 +1,4 @@
-import type { Headers, ProviderSettings, VerifyResult } from '../../core/providerModule.ts';
-import { type BodySignatureScheme, verifyBodySignature } from '../hmacSignature.ts';
+import { type BodySignatureScheme, bodySignatureVerifier } from '../hmacSignature.ts';
 
 /**
  * APARA publishes no signature scheme; their pages match TransFi's, who send hex HMAC-SHA256 of the raw
@@ -15,11 +14,4 @@ export const SIGNATURE_SCHEME: BodySignatureScheme = {
  * @example
  * verify(rawBody, headers, { keys: ['secret'] }, new Date()) // { ok: true }
  */
-export function verify(
-  rawBody: Buffer,
-  headers: Headers,
-  settings: ProviderSettings,
-  _now: Date,
-): VerifyResult {
-  return verifyBodySignature(SIGNATURE_SCHEME, rawBody, headers, settings);
-}
+export const verify = bodySignatureVerifier(SIGNATURE_SCHEME);

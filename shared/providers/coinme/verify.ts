@@ -1,5 +1,4 @@
-import type { Headers, ProviderSettings, VerifyResult } from '../../core/providerModule.ts';
-import { type BodySignatureScheme, verifyBodySignature } from '../hmacSignature.ts';
+import { type BodySignatureScheme, bodySignatureVerifier } from '../hmacSignature.ts';
 
 /**
  * Coinme signs the raw body with HMAC-SHA256 (a secret the partner chooses) and sends it hex or base64
@@ -15,11 +14,4 @@ export const SIGNATURE_SCHEME: BodySignatureScheme = {
  * @example
  * verify(rawBody, headers, { keys: ['a-secret-of-32-or-more-characters'] }, new Date()) // { ok: true }
  */
-export function verify(
-  rawBody: Buffer,
-  headers: Headers,
-  settings: ProviderSettings,
-  _now: Date,
-): VerifyResult {
-  return verifyBodySignature(SIGNATURE_SCHEME, rawBody, headers, settings);
-}
+export const verify = bodySignatureVerifier(SIGNATURE_SCHEME);
