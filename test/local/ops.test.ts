@@ -8,24 +8,15 @@ import { replay } from '../../local/ops/replay.ts';
 import { scanEvents, scanQuarantine } from '../../local/ops/storedEvents.ts';
 import { readCdkOutputs } from '../../local/ops/target.ts';
 import { opsProgram } from '../../local/ops.ts';
-import { type LocalServers, startLocalServers } from '../../local/servers.ts';
 import { writeStackFile } from '../../local/stackFile.ts';
-import { NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
-import { parseJson } from '../../shared/core/losslessJson.ts';
 import type { ProviderModule } from '../../shared/core/providerModule.ts';
 import { apara } from '../../shared/providers/apara/index.ts';
 import { sample } from '../support/samples.ts';
-import { manualClock, testStack } from '../support/testStack.ts';
+import { manualClock, publishedEvent, testStack, useLocalServers } from '../support/testStack.ts';
 
-let servers: LocalServers;
-beforeAll(async () => {
-  servers = await startLocalServers();
-});
-afterAll(async () => {
-  await servers?.stop();
-});
+const localServers = useLocalServers();
 
-const event = (body: string) => v.parse(NormalizedEventSchema, parseJson(body));
+const event = publishedEvent;
 const MINUTE = 60_000;
 
 /** An APARA sample under a new event id (APARA's dedupe key), optionally with another status. */
@@ -65,7 +56,7 @@ const aparaWithRefunds: ProviderModule = {
 
 describe('quarantine reingest', () => {
   it('a quarantined delivery, re-ingested after the schema fix, is published exactly once and resolves its record', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const body = aparaBody('order.completed', 'EV-REFUND-1', 'refunded');
     const delivered = await t.deliver('apara', body);
     expect(JSON.parse(delivered.body ?? '{}')).toMatchObject({ status: 'quarantined' });
@@ -117,7 +108,7 @@ describe('replay', () => {
   async function storedHistory() {
     const start = Date.now() - 60 * MINUTE;
     const clock = manualClock(start);
-    const t = await testStack(servers, { clock: clock.now });
+    const t = await testStack(localServers(), { clock: clock.now });
     await t.deliver('apara', aparaBody('order.initiated', 'EV-R-1'), { signedAt: clock.now() });
     clock.advance(10 * MINUTE);
     await t.deliver('apara', aparaBody('order.fund_settled', 'EV-R-2'), { signedAt: clock.now() });
@@ -169,7 +160,7 @@ describe('replay', () => {
         startedAt: new Date().toISOString(),
         httpUrl: 'http://127.0.0.1:1',
         webhookUrls: {},
-        endpoints: servers.endpoints,
+        endpoints: localServers().endpoints,
         region: 'us-east-1',
         keysFile: join(stateDir, 'keys.json'),
       },
@@ -209,7 +200,7 @@ describe('replay', () => {
 describe('events list', () => {
   it('filters by provider, type, outcome and receive time', async () => {
     const clock = manualClock(Date.now() - 30 * MINUTE);
-    const t = await testStack(servers, { clock: clock.now });
+    const t = await testStack(localServers(), { clock: clock.now });
     await t.deliver('apara', aparaBody('order.initiated', 'EV-L-1'));
     clock.advance(MINUTE);
     await t.deliver('apara', aparaBody('order.completed', 'EV-L-2'));

@@ -1,22 +1,15 @@
 import { pollOnce } from '../../local/queuePoller.ts';
-import { type LocalServers, startLocalServers } from '../../local/servers.ts';
 import { parseJson } from '../../shared/core/losslessJson.ts';
 import { MAX_RECEIVE_COUNT } from '../../shared/resources.ts';
 import { sample } from '../support/samples.ts';
-import { drain, testStack } from '../support/testStack.ts';
+import { drain, testStack, useLocalServers } from '../support/testStack.ts';
 
-let servers: LocalServers;
-beforeAll(async () => {
-  servers = await startLocalServers();
-});
-afterAll(async () => {
-  await servers?.stop();
-});
+const localServers = useLocalServers();
 
 describe('the default event handler', () => {
   it('dead-letters a poison message after the configured receives; other groups run once, its group keeps order', async () => {
     const handled: string[] = [];
-    const t = await testStack(servers, {
+    const t = await testStack(localServers(), {
       routes: {
         '*': async (event) => {
           handled.push(event.type);
@@ -53,7 +46,7 @@ describe('the default event handler', () => {
   });
 
   it('alerts once per action_required or failed event, with no personal data', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const { CreateQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
     const { SubscribeCommand } = await import('@aws-sdk/client-sns');
     const { QueueUrl = '' } = await t.clients.sqs.send(

@@ -1,23 +1,21 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import * as v from 'valibot';
-import { freePort, type LocalServers, startLocalServers } from '../../local/servers.ts';
-import { NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
+import { freePort } from '../../local/servers.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
 import { EventStore } from '../../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../../shared/providers/registry.ts';
 import { personalValues, sample, samplesOf } from '../support/samples.ts';
-import { capturedLogs, manualClock, testStack } from '../support/testStack.ts';
+import {
+  capturedLogs,
+  manualClock,
+  publishedEvent,
+  testStack,
+  useLocalServers,
+} from '../support/testStack.ts';
 
-let servers: LocalServers;
-beforeAll(async () => {
-  servers = await startLocalServers();
-});
-afterAll(async () => {
-  await servers?.stop();
-});
+const localServers = useLocalServers();
 
-const event = (body: string) => v.parse(NormalizedEventSchema, parseJson(body));
+const event = publishedEvent;
 const json = (body: string | undefined) =>
   JSON.parse(body ?? '{}') as { status: string; id?: string; reason?: string };
 
@@ -33,7 +31,7 @@ describe('each provider end to end', () => {
   it.each(PROVIDER_NAMES)(
     '%s: a signed sample gives 200, one message equal to the contract, and handled state',
     async (provider) => {
-      const t = await testStack(servers);
+      const t = await testStack(localServers());
       const body = sample(provider, FIRST_SAMPLE[provider] ?? '');
 
       const response = await t.deliver(provider, body);
@@ -55,7 +53,7 @@ describe('each provider end to end', () => {
   );
 
   it('every sample of every provider is accepted and published once', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     let expected = 0;
     for (const provider of PROVIDER_NAMES) {
       for (const [, body] of samplesOf(provider)) {
@@ -70,7 +68,7 @@ describe('each provider end to end', () => {
   });
 
   it('accepts a base64-encoded body', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const response = await t.deliver('apara', sample('apara', 'order.initiated'), { base64: true });
     expect(response.statusCode).toBe(200);
     expect(await t.auditMessages()).toHaveLength(1);
@@ -79,7 +77,7 @@ describe('each provider end to end', () => {
 
 describe('exactly one message per genuine event', () => {
   it('the same delivery 5 times in a row gives one message', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const body = sample('apara', 'order.completed');
     const signedAt = new Date();
     const answers = [];
@@ -95,7 +93,7 @@ describe('exactly one message per genuine event', () => {
   });
 
   it('50 identical deliveries at once give one message; 503s carry Retry-After and end in 200 on retry', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const body = sample('openpoly', 'mini_app.trade.processed');
     const signedAt = new Date();
     const answers = await Promise.all(
@@ -116,11 +114,11 @@ describe('exactly one message per genuine event', () => {
 describe('acknowledged means durable', () => {
   it('publish fails after the store write: still 200, and the sweeper publishes it once', async () => {
     const clock = manualClock();
-    const failingSns = new SNSClient({ region: 'us-east-1', endpoint: servers.endpoints.sns });
+    const failingSns = new SNSClient({ region: 'us-east-1', endpoint: localServers().endpoints.sns });
     failingSns.send = async () => {
       throw new Error('injected: SNS unavailable');
     };
-    const t = await testStack(servers, { ingestSns: failingSns, clock: clock.now, leaseMs: 10_000 });
+    const t = await testStack(localServers(), { ingestSns: failingSns, clock: clock.now, leaseMs: 10_000 });
 
     const response = await t.deliver('coinme', sample('coinme', 'buy-order-completed'), {
       signedAt: clock.now(),
@@ -138,19 +136,23 @@ describe('acknowledged means durable', () => {
 
   it('the Lambda dies between store and publish: the retry after the lease publishes it once', async () => {
     const clock = manualClock();
-    const hangingSns = new SNSClient({ region: 'us-east-1', endpoint: servers.endpoints.sns });
+    const hangingSns = new SNSClient({ region: 'us-east-1', endpoint: localServers().endpoints.sns });
     let reachedPublish = false;
     hangingSns.send = () => {
       reachedPublish = true;
       return new Promise(() => undefined) as never; // the invocation never gets past this point
     };
-    const dying = await testStack(servers, { ingestSns: hangingSns, clock: clock.now, leaseMs: 10_000 });
+    const dying = await testStack(localServers(), {
+      ingestSns: hangingSns,
+      clock: clock.now,
+      leaseMs: 10_000,
+    });
     const body = sample('apara', 'order.completed');
     void dying.deliver('apara', body, { signedAt: clock.now() });
     while (!reachedPublish) await new Promise((r) => setTimeout(r, 10));
 
     // The provider retries; a healthy invocation shares the same table and topic.
-    const healthy = await testStack(servers, { clock: clock.now, leaseMs: 10_000, share: dying });
+    const healthy = await testStack(localServers(), { clock: clock.now, leaseMs: 10_000, share: dying });
     const early = await healthy.deliver('apara', body, { signedAt: clock.now() });
     expect(early.statusCode).toBe(503);
     expect(Number(early.headers?.['retry-after'])).toBeGreaterThan(0);
@@ -174,7 +176,7 @@ describe('acknowledged means durable', () => {
       }),
       { table: 'any', leaseMs: 10_000 },
     );
-    const t = await testStack(servers, { ingestStore: unreachable });
+    const t = await testStack(localServers(), { ingestStore: unreachable });
     const response = await t.deliver('apara', sample('apara', 'order.completed'));
     expect(response.statusCode).toBe(503);
     expect(response.headers?.['retry-after']).toBeDefined();
@@ -185,7 +187,7 @@ describe('acknowledged means durable', () => {
 
 describe('nothing silently dropped', () => {
   it('same id, different payload: two messages, the second flagged conflict', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const first = await t.deliver('apara', sample('apara', 'order.fund_settled'));
     const second = await t.deliver('apara', sample('apara', 'order.fund_failed'));
     const secondAgain = await t.deliver('apara', sample('apara', 'order.fund_failed'));
@@ -200,7 +202,7 @@ describe('nothing silently dropped', () => {
   });
 
   it('an authentic invalid body is quarantined with its raw bytes and answered 200', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const invalid = Buffer.from(
       '{"eventId":"EV-1","entityId":"OR-1","entityType":"order","status":"completed","order":{"depositAmount":"x"}}',
     );
@@ -222,7 +224,7 @@ describe('nothing silently dropped', () => {
   });
 
   it('unauthentic or stale: 401 and nothing stored; oversized: 413; GET: 405', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const body = sample('openpoly', 'mini_app.trade.processed');
     const forged = await t.deliver('openpoly', body, {
       headers: { 'x-polynion-signature': `v1=${'0'.repeat(64)}` },
@@ -243,7 +245,7 @@ describe('nothing silently dropped', () => {
 describe('retention', () => {
   it('a record past its expiry counts as gone even before TTL deletes it (expiry is in the condition)', async () => {
     const clock = manualClock();
-    const t = await testStack(servers, { clock: clock.now, retentionSeconds: 3600 });
+    const t = await testStack(localServers(), { clock: clock.now, retentionSeconds: 3600 });
     const body = sample('coinme', 'buy-order-completed');
     // The store never keeps a record for less than the provider's retry span.
     const span = (await (await import('../../shared/providers/registry.ts')).providerNamed('coinme'))
@@ -262,7 +264,7 @@ describe('retention', () => {
 
 describe('large events', () => {
   it('an event too large for one message travels by reference and is still handled whole', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const base = JSON.parse(sample('apara', 'order.completed').toString('utf8')) as Record<string, unknown>;
     // Free-form partner context filling the body to just under the 256 KiB request limit, incompressible:
     // accepted, but once normalized (plus attributes) it no longer fits one 256 KiB SNS message.
@@ -295,7 +297,7 @@ describe('large events', () => {
 
 describe('ordering and content keys', () => {
   it('APARA completed then an older fund_settled leaves the order at completed', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     await t.deliver('apara', sample('apara', 'order.completed'));
     await t.handleAll();
     await t.deliver('apara', sample('apara', 'order.fund_settled'));
@@ -305,7 +307,7 @@ describe('ordering and content keys', () => {
   });
 
   it('Gnosis balance A, B, A: three messages; a retried delivery adds no fourth', async () => {
-    const t = await testStack(servers);
+    const t = await testStack(localServers());
     const balance = (total: string) =>
       Buffer.from(
         `{"eventType":"account.balance.changed","data":{"userId":"user_1","total":${total},"spendable":${total},"pending":0}}`,

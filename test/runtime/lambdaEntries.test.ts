@@ -9,29 +9,22 @@ import { localClients } from '../../local/awsClients.ts';
 import { generateKeys } from '../../local/localKeys.ts';
 import { provisionLocal } from '../../local/provision.ts';
 import { localContext } from '../../local/queuePoller.ts';
-import { type LocalServers, startLocalServers } from '../../local/servers.ts';
 import { ENV } from '../../shared/config.ts';
 import { providerEntry } from '../../shared/providers/registry.ts';
 import { sample } from '../support/samples.ts';
-import { drain } from '../support/testStack.ts';
+import { drain, useLocalServers } from '../support/testStack.ts';
 
-let servers: LocalServers;
-beforeAll(async () => {
-  servers = await startLocalServers();
-});
-afterAll(async () => {
-  await servers?.stop();
-});
+const localServers = useLocalServers();
 
 describe('the Lambda entries, wired from their environment as in AWS', () => {
   it('ingest, event handler and sweeper start from env and serve a delivery end to end', async () => {
-    const clients = localClients(servers.endpoints);
+    const clients = localClients(localServers().endpoints);
     const resources = await provisionLocal(clients, { suffix: '-entries', subscribers: [{ name: 'audit' }] });
     const keys = generateKeys('coinme');
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL: servers.endpoints.dynamodb,
-      AWS_ENDPOINT_URL_SNS: servers.endpoints.sns,
-      AWS_ENDPOINT_URL_SQS: servers.endpoints.sqs,
+      AWS_ENDPOINT_URL: localServers().endpoints.dynamodb,
+      AWS_ENDPOINT_URL_SNS: localServers().endpoints.sns,
+      AWS_ENDPOINT_URL_SQS: localServers().endpoints.sqs,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
@@ -82,7 +75,7 @@ describe('the Lambda entries, wired from their environment as in AWS', () => {
   });
 
   it('the production ingest bundle (ESM, SDK bundled, env-only credentials) serves a delivery', async () => {
-    const clients = localClients(servers.endpoints);
+    const clients = localClients(localServers().endpoints);
     const resources = await provisionLocal(clients, { suffix: '-bundle', subscribers: [{ name: 'audit' }] });
     const keys = generateKeys('apara');
     const outdir = mkdtempSync(join(tmpdir(), 'ingest-bundle-'));
@@ -108,8 +101,8 @@ describe('the Lambda entries, wired from their environment as in AWS', () => {
         env: {
           PATH: process.env.PATH,
           EVENT: JSON.stringify(event),
-          AWS_ENDPOINT_URL: servers.endpoints.dynamodb,
-          AWS_ENDPOINT_URL_SNS: servers.endpoints.sns,
+          AWS_ENDPOINT_URL: localServers().endpoints.dynamodb,
+          AWS_ENDPOINT_URL_SNS: localServers().endpoints.sns,
           AWS_REGION: 'us-east-1',
           AWS_ACCESS_KEY_ID: 'local',
           AWS_SECRET_ACCESS_KEY: 'local',

@@ -1,15 +1,41 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as v from 'valibot';
 import { apiGatewayEvent } from '../../local/apiGatewayEvent.ts';
 import { type AwsClients, localClients } from '../../local/awsClients.ts';
 import { generateKeys, type LocalKeys } from '../../local/localKeys.ts';
 import { buildLocalStack, type LocalStackOptions } from '../../local/localStack.ts';
 import { type LocalResources, type ProvisionOptions, provisionLocal } from '../../local/provision.ts';
 import { localContext, pollOnce } from '../../local/queuePoller.ts';
-import type { LocalServers } from '../../local/servers.ts';
+import { type LocalServers, startLocalServers } from '../../local/servers.ts';
+import { type NormalizedEvent, NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
+import { parseJson } from '../../shared/core/losslessJson.ts';
 import { logSink } from '../../shared/log.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
 import { personalValues } from './samples.ts';
+
+/**
+ * DynamoDB Local and fauxqs for the whole test file: started before its first test, stopped after its
+ * last. Call at the top of a test file; the returned function gives the running servers.
+ */
+export function useLocalServers(): () => LocalServers {
+  let servers: LocalServers | undefined;
+  beforeAll(async () => {
+    servers = await startLocalServers();
+  });
+  afterAll(async () => {
+    await servers?.stop();
+  });
+  return () => {
+    if (!servers) throw new Error('local servers are not started (call useLocalServers at file level)');
+    return servers;
+  };
+}
+
+/** A message body read as the normalized event contract (validated, numbers lossless). */
+export function publishedEvent(body: string): NormalizedEvent {
+  return v.parse(NormalizedEventSchema, parseJson(body));
+}
 
 /** Every log line written during this test file, for the no-personal-data check. */
 export const capturedLogs: string[] = [];
