@@ -11,15 +11,3 @@ export function hmacSha256(secret: string, ...parts: (string | Uint8Array)[]): B
   for (const part of parts) mac.update(part);
   return mac.digest();
 }
-
-/** True when any of the secrets signs `parts` to `expected` (key rotation: several may be active). */
-export function matchesAnyHmac(
-  secrets: readonly string[],
-  expected: Uint8Array,
-  ...parts: (string | Uint8Array)[]
-): boolean {
-  let matched = false;
-  // Every key is tried, so the time taken does not tell which key (or whether any) matched.
-  for (const secret of secrets) matched = equalBytes(hmacSha256(secret, ...parts), expected) || matched;
-  return matched;
-}

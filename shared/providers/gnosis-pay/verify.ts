@@ -1,12 +1,12 @@
 import { createPublicKey, type KeyObject, verify as verifyEd25519 } from 'node:crypto';
 import type { AuthFailure, Headers, ProviderSettings, VerifyResult } from '../../core/providerModule.ts';
+import { signedRecently } from '../../core/signatureWindow.ts';
 
 /** Unix seconds at which Gnosis Pay signed the delivery. */
 export const TIMESTAMP_HEADER = 'x-webhook-timestamp';
 /** Base64 Ed25519 signature of `${timestamp}.${rawBody}`. */
 export const SIGNATURE_HEADER = 'x-webhook-signature';
 
-const DEFAULT_TOLERANCE_SECONDS = 300;
 const SIGNATURE_BYTES = 64;
 const RAW_KEY_BYTES = 32;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -44,8 +44,7 @@ export function verify(
   const signature = decodeSignature(signatureText);
   if (!signature) return failure('malformed_signature');
 
-  const toleranceMs = (settings.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS) * 1000;
-  if (Math.abs(now.getTime() - Number(timestamp) * 1000) > toleranceMs) return failure('stale_timestamp');
+  if (!signedRecently(Number(timestamp) * 1000, now, settings)) return failure('stale_timestamp');
 
   const message = signedMessage(timestamp, rawBody);
   let matched = false;

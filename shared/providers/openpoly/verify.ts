@@ -1,12 +1,12 @@
 import * as v from 'valibot';
 import type { Headers, ProviderSettings, VerifyResult } from '../../core/providerModule.ts';
+import { signedRecently } from '../../core/signatureWindow.ts';
 import { activeKeys, anyKeySigned, decodeSignature, signatureEntries } from '../hmacSignature.ts';
 
 export const SIGNATURE_HEADER = 'x-polynion-signature';
 export const TIMESTAMP_HEADER = 'x-polynion-timestamp';
 export const EVENT_ID_HEADER = 'x-polynion-event-id';
 export const SIGNATURE_VERSION = 'v1';
-const DEFAULT_TOLERANCE_SECONDS = 300;
 
 const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp());
 
@@ -50,7 +50,6 @@ export function verify(
   if (!anyKeySigned(keys, signatures as Buffer[], timestamp, '.', rawBody)) {
     return { ok: false, reason: 'bad_signature' };
   }
-  const toleranceMs = (settings.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS) * 1000;
-  if (Math.abs(now.getTime() - signedAt) > toleranceMs) return { ok: false, reason: 'stale_timestamp' };
+  if (!signedRecently(signedAt, now, settings)) return { ok: false, reason: 'stale_timestamp' };
   return { ok: true };
 }
