@@ -13,6 +13,12 @@ import type { ProviderDeploySettings } from './config.ts';
 import { FUNCTION_SIZING } from './functionSizing.ts';
 import { WebhookFunction } from './webhookFunction.ts';
 
+/**
+ * What the ingest path does to the table: a conditional put of a new event, then status updates;
+ * never a read, never an index. test/runtime/eventStore.test.ts checks the code keeps to this.
+ */
+export const INGEST_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
 export interface WebhookApiProps {
   providers: readonly string[];
   providerSettings: Record<string, ProviderDeploySettings>;
@@ -100,8 +106,7 @@ export class WebhookApi extends Construct {
         ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
         ...(props.code ? { code: props.code } : {}),
       });
-      // Conditional put of a new event, then status updates; never a read, never an index.
-      ingest.allow(['dynamodb:PutItem', 'dynamodb:UpdateItem'], [props.table.tableArn]);
+      ingest.allow([...INGEST_TABLE_ACTIONS], [props.table.tableArn]);
       ingest.allow(['sns:Publish'], [props.topic.topicArn]);
       // Its own provider's keys only.
       ingest.allow(['secretsmanager:GetSecretValue'], [secret.secretArn]);

@@ -86,7 +86,7 @@ export class WebhookIntakeStack extends Stack {
       ...code,
     });
     sweeper.allow(['dynamodb:Query'], [eventTable.pendingIndexArn]);
-    sweeper.allow(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
+    sweeper.allow(['dynamodb:UpdateItem'], [table.tableArn]);
     sweeper.allow(['sns:Publish'], [delivery.topic.topicArn]);
     new events.Rule(this, 'SweeperSchedule', {
       description: 'Runs the sweeper',

@@ -180,6 +180,18 @@ export class EventStore {
    * published by the caller, or undefined when it is published already or someone else holds it.
    */
   async takeOver(pk: string, now: Date): Promise<NormalizedEvent | undefined> {
+    const attempt = await this.tryTakeOver(pk, now);
+    return 'taken' in attempt ? attempt.taken : undefined;
+  }
+
+  /**
+   * The take-over itself. When it loses (published, or held by someone else), the item as it is now
+   * comes back with the failed write, so the caller can tell the two apart without a read.
+   */
+  private async tryTakeOver(
+    pk: string,
+    now: Date,
+  ): Promise<{ taken: NormalizedEvent } | { current: Record<string, AttributeValue> | undefined }> {
     try {
       const { Attributes } = await this.client.send(
         new UpdateItemCommand({
@@ -194,12 +206,13 @@ export class EventStore {
             ':received': s('received'),
           },
           ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const bytes = Attributes?.[A.event]?.B;
-      return bytes ? unpackEvent(bytes) : undefined;
+      return bytes ? { taken: unpackEvent(bytes) } : { current: Attributes };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (error instanceof ConditionalCheckFailedException) return { current: error.Item };
       throw error;
     }
   }
@@ -313,12 +326,12 @@ export class EventStore {
     const lease = Number(old[A.lease]?.N ?? 0);
     if (lease > now.getTime())
       return { kind: 'in_flight', retryAfterSeconds: Math.ceil((lease - now.getTime()) / 1000) };
-    const event = await this.takeOver(pk, now);
-    if (event) return { kind: 'stored', pk, event, takenOver: true };
-    // Someone else took it over between our two requests, or it was just published: ask for a retry.
-    const current = await this.get(pk);
-    if (current?.status === 'published' && current.event)
-      return { kind: 'duplicate', pk, event: current.event };
+    const attempt = await this.tryTakeOver(pk, now);
+    if ('taken' in attempt) return { kind: 'stored', pk, event: attempt.taken, takenOver: true };
+    // Someone else took it over between our two requests, or it was just published.
+    const current = attempt.current;
+    const published = current?.[A.status]?.S === 'published' ? current[A.event]?.B : undefined;
+    if (published) return { kind: 'duplicate', pk, event: unpackEvent(published) };
     return { kind: 'in_flight', retryAfterSeconds: Math.max(1, Math.ceil(this.options.leaseMs / 1000)) };
   }
 }

@@ -256,14 +256,13 @@ describe('the stack, default configuration (dev)', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', PROVIDER_NAMES.length);
   });
 
-  it('allows the sweeper a Query on the pending index only, get/update on the table, publish events', () => {
+  it('allows the sweeper a Query on the pending index only, update on the table, publish events', () => {
     const id = functionIdWithEnv(template, {
       [ENV.topicArn]: Match.anyValue(),
       [ENV.provider]: Match.absent(),
     });
     expect(permissionsOf(template, id)).toEqual(
       [
-        `dynamodb:GetItem ${tableId}`,
         `dynamodb:Query ${tableId}/index/${EVENT_TABLE.pendingIndex.name}`,
         `dynamodb:UpdateItem ${tableId}`,
         `logs:CreateLogStream ${logGroupOf(template, id)}`,
