@@ -24,6 +24,9 @@ export const METRIC = {
   alertsSent: 'AlertsSent',
 } as const;
 
+/** The `service` dimension of the metrics that are not per provider. */
+export const SERVICE = { sweeper: 'sweeper', eventHandler: 'event-handler' } as const;
+
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 type Unit = 'Count' | 'Milliseconds' | 'Seconds';
 

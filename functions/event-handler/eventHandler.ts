@@ -8,7 +8,7 @@ import { parseJson } from '../../shared/core/losslessJson.ts';
 import type { EntityStateStore } from '../../shared/entityState.ts';
 import type { EventStore } from '../../shared/eventStore.ts';
 import { log } from '../../shared/log.ts';
-import { METRIC, MetricSet } from '../../shared/metrics.ts';
+import { METRIC, MetricSet, SERVICE } from '../../shared/metrics.ts';
 
 /** A typed handler for one event type. Throwing fails the message: it is retried, then dead-lettered. */
 export type TypedHandler = (event: NormalizedEvent, tools: HandlerTools) => Promise<void>;
@@ -87,7 +87,7 @@ export function makeEventHandler(deps: EventHandlerDependencies) {
   };
 
   return async function handleEvents(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
-    const metrics = new MetricSet({ service: 'event-handler' });
+    const metrics = new MetricSet({ service: SERVICE.eventHandler });
     try {
       return await processPartialResponse(
         event,

@@ -1,6 +1,6 @@
 import type { EventStore } from '../../shared/eventStore.ts';
 import { errorField, log } from '../../shared/log.ts';
-import { METRIC, MetricSet } from '../../shared/metrics.ts';
+import { METRIC, MetricSet, SERVICE } from '../../shared/metrics.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
 
 export interface SweepDependencies {
@@ -23,7 +23,7 @@ export interface SweepReport {
  */
 export async function sweep(deps: SweepDependencies): Promise<SweepReport> {
   const clock = deps.clock ?? (() => new Date());
-  const metrics = new MetricSet({ service: 'sweeper' });
+  const metrics = new MetricSet({ service: SERVICE.sweeper });
   const report: SweepReport = { published: 0, failed: 0, oldestWaitingSeconds: 0 };
   const now = clock();
   const waiting = await deps.store.pendingEvents(now);
