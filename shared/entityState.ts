@@ -6,7 +6,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { NormalizedEvent } from './contract/eventContract.ts';
-import { packEvent, unpackEvent } from './eventStore.ts';
+import { expiry, packEvent, unpackEvent } from './eventStore.ts';
 import { EVENT_TABLE } from './resources.ts';
 
 /** Events order by their own time first, then by when we received them. */
@@ -48,7 +48,7 @@ export class EntityStateStore {
             ':o': { S: orderKey(event) },
             ':id': { S: event.id },
             ':e': { B: packEvent(event) },
-            ':x': { N: String(Math.floor(now.getTime() / 1000) + this.retentionSeconds) },
+            ':x': expiry(now, this.retentionSeconds),
           },
         }),
       );
@@ -90,7 +90,7 @@ export class EntityStateStore {
         TableName: this.table,
         Item: {
           [EVENT_TABLE.partitionKey]: { S: alertKey(event) },
-          [EVENT_TABLE.ttlAttribute]: { N: String(Math.floor(now.getTime() / 1000) + this.retentionSeconds) },
+          [EVENT_TABLE.ttlAttribute]: expiry(now, this.retentionSeconds),
         },
       }),
     );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   type AttributeValue,
@@ -28,18 +29,11 @@ export type ClaimResult =
 
 export interface EventStoreOptions {
   table: string;
-  /** How long one attempt holds a new event before another may take it over. */
-  leaseMs: number;
-}
-
-/** A quarantined delivery: authentic, but not an event we can read. */
-export interface QuarantinedDelivery {
-  pk: string;
-  provider: string;
-  reason: string;
-  rawBody: Buffer;
-  headers: Record<string, string>;
-  receivedAt: Date;
+  /**
+   * How long one attempt holds a new event before another may take it over; longer than the ingest
+   * function's timeout, so a running attempt is never taken over (default 15 s).
+   */
+  leaseMs?: number;
 }
 
 // Attribute names are short on purpose: on-demand writes are billed per 1 KB of item, names included.
@@ -56,12 +50,21 @@ const A = {
   rawBody: 'b',
   headers: 'hd',
   reason: 'why',
+  attempt: 'a',
 } as const;
+
+/** Default lease of an ingest attempt on a new event. */
+export const DEFAULT_LEASE_MS = 15_000;
 
 /** The value of the pending index's partition key on every waiting event. */
 const PENDING_PARTITION = 'waiting';
 
 const n = (value: number): AttributeValue => ({ N: String(value) });
+
+/** The TTL attribute's value: epoch seconds when an item kept `retentionSeconds` from `now` expires. */
+export function expiry(now: Date, retentionSeconds: number): AttributeValue {
+  return { N: String(Math.floor(now.getTime() / 1000) + retentionSeconds) };
+}
 const s = (value: string): AttributeValue => ({ S: value });
 
 /** Normalized events are stored deflated: JSON shrinks to about half, which halves the write units. */
@@ -79,10 +82,14 @@ export function unpackEvent(bytes: Uint8Array): NormalizedEvent {
  * expressions, because TTL deletion is lazy.
  */
 export class EventStore {
+  private readonly options: Required<EventStoreOptions>;
+
   constructor(
     private readonly client: DynamoDBClient,
-    private readonly options: EventStoreOptions,
-  ) {}
+    options: EventStoreOptions,
+  ) {
+    this.options = { leaseMs: DEFAULT_LEASE_MS, ...options };
+  }
 
   get table(): string {
     return this.options.table;
@@ -101,8 +108,12 @@ export class EventStore {
     now: Date;
   }): Promise<ClaimResult> {
     const pk = `${args.provider}#${args.dedupeKey}`;
-    const first = await this.putNew(pk, args.hash, args.event, args.retentionSeconds, args.now);
-    if (first.created) return { kind: 'stored', pk, event: args.event, takenOver: false };
+    // Marks this attempt's write: if the SDK retries a put whose first try did land, the "existing"
+    // item it finds is our own, not a concurrent delivery.
+    const attempt = randomBytes(6).toString('base64url');
+    const first = await this.putNew(pk, args.hash, args.event, args.retentionSeconds, args.now, attempt);
+    if (first.created || first.old[A.attempt]?.S === attempt)
+      return { kind: 'stored', pk, event: args.event, takenOver: false };
     // DynamoDB returns the existing item with the failed write; without it nothing can be decided safely.
     if (first.old[A.hash] === undefined) return { kind: 'in_flight', retryAfterSeconds: 1 };
     if (first.old[A.hash]?.S === args.hash) return this.resolveExisting(pk, first.old, args.now);
@@ -113,8 +124,16 @@ export class EventStore {
       id: `${args.event.id}~${args.hash.slice(0, 12)}`,
       conflict: true,
     };
-    const second = await this.putNew(conflictPk, args.hash, conflictEvent, args.retentionSeconds, args.now);
-    if (second.created) return { kind: 'stored', pk: conflictPk, event: conflictEvent, takenOver: false };
+    const second = await this.putNew(
+      conflictPk,
+      args.hash,
+      conflictEvent,
+      args.retentionSeconds,
+      args.now,
+      attempt,
+    );
+    if (second.created || second.old[A.attempt]?.S === attempt)
+      return { kind: 'stored', pk: conflictPk, event: conflictEvent, takenOver: false };
     return this.resolveExisting(conflictPk, second.old, args.now);
   }
 
@@ -247,9 +266,10 @@ export class EventStore {
         [A.rawBody]: { B: deflateRawSync(args.rawBody) },
         [A.headers]: s(JSON.stringify(args.headers)),
         [A.receivedAt]: n(args.now.getTime()),
-        [A.expiry]: n(Math.floor(args.now.getTime() / 1000) + args.retentionSeconds),
+        [A.expiry]: expiry(args.now, args.retentionSeconds),
       },
       args.now,
+      false,
     );
     return { pk, duplicate: !put.created };
   }
@@ -272,16 +292,23 @@ export class EventStore {
     );
   }
 
-  private putNew(pk: string, hash: string, event: NormalizedEvent, retentionSeconds: number, now: Date) {
-    const nowMs = now.getTime();
+  private putNew(
+    pk: string,
+    hash: string,
+    event: NormalizedEvent,
+    retentionSeconds: number,
+    now: Date,
+    attempt: string,
+  ) {
     return this.putIfAbsent(
       {
         [A.pk]: s(pk),
         [A.status]: s('received'),
         [A.hash]: s(hash),
-        [A.lease]: n(nowMs + this.options.leaseMs),
-        [A.receivedAt]: n(nowMs),
-        [A.expiry]: n(Math.floor(nowMs / 1000) + retentionSeconds),
+        [A.lease]: n(now.getTime() + this.options.leaseMs),
+        [A.receivedAt]: n(now.getTime()),
+        [A.expiry]: expiry(now, retentionSeconds),
+        [A.attempt]: s(attempt),
         [A.event]: { B: packEvent(event) },
       },
       now,
@@ -296,6 +323,7 @@ export class EventStore {
   private async putIfAbsent(
     item: Record<string, AttributeValue>,
     now: Date,
+    returnExisting = true,
   ): Promise<{ created: true } | { created: false; old: Record<string, AttributeValue> }> {
     try {
       await this.client.send(
@@ -304,8 +332,8 @@ export class EventStore {
           Item: item,
           ConditionExpression: 'attribute_not_exists(#pk) OR #x < :nowSec',
           ExpressionAttributeNames: { '#pk': A.pk, '#x': A.expiry },
-          ExpressionAttributeValues: { ':nowSec': n(Math.floor(now.getTime() / 1000)) },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          ExpressionAttributeValues: { ':nowSec': expiry(now, 0) },
+          ...(returnExisting ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
         }),
       );
       return { created: true };

@@ -13,7 +13,13 @@ export interface KeySource {
 export function parseKeys(value: string): string[] {
   const text = value.trim();
   if (text.startsWith('{')) {
-    const parsed = JSON.parse(text) as { keys?: unknown };
+    let parsed: { keys?: unknown };
+    try {
+      parsed = JSON.parse(text) as { keys?: unknown };
+    } catch {
+      // JSON.parse's message quotes the text around the error: that would be part of a secret.
+      throw new Error('provider keys are not valid JSON (expected {"keys": ["..."]})');
+    }
     if (!Array.isArray(parsed.keys) || !parsed.keys.every((k) => typeof k === 'string')) {
       throw new Error('key JSON must be {"keys": ["..."]}');
     }

@@ -23,8 +23,14 @@ export class EventPublisher {
    *
    * @param storeKey the event-store key, used as `dataref` when the event is too large
    * @param dedupeSalt changes the deduplication id (operator replays must not be swallowed by SNS)
+   * @param abortSignal gives up the publish when signalled (the caller's time budget)
    */
-  async publish(event: NormalizedEvent, storeKey: string, dedupeSalt = ''): Promise<void> {
+  async publish(
+    event: NormalizedEvent,
+    storeKey: string,
+    dedupeSalt = '',
+    abortSignal?: AbortSignal,
+  ): Promise<void> {
     let body = stringifyJson(event);
     if (Buffer.byteLength(body) + ATTRIBUTE_ALLOWANCE > MAX_MESSAGE_BYTES) {
       const { data: _omitted, ...rest } = event;
@@ -42,6 +48,7 @@ export class EventPublisher {
           outcome: { DataType: 'String', StringValue: event.outcome },
         },
       }),
+      abortSignal ? { abortSignal } : {},
     );
   }
 }

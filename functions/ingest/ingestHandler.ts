@@ -8,6 +8,7 @@ import { errorField, log } from '../../shared/log.ts';
 import { METRIC, MetricSet } from '../../shared/metrics.ts';
 import type { KeySource } from '../../shared/providerKeys.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
+import { CLIENT_CONFIG } from '../awsConfig.ts';
 import { answer, retryLater } from './answers.ts';
 import { type CheckedContext, type CheckedRequest, requestChecks } from './requestChecks.ts';
 import { serviceUnavailable } from './serviceUnavailable.ts';
@@ -32,12 +33,49 @@ function countRejection(provider: string, reason: string): void {
   byReason.flush();
 }
 
-/** Headers kept with a quarantined delivery: the provider's own (`x-…`) and the content type. */
+/** Counted once the answer is sure to be 200 (not on the 503 of a failed hand-over). */
+function countAccepted(event: { conflict?: true }, metrics: MetricSet): void {
+  if (event.conflict) metrics.add(METRIC.conflict);
+  metrics.add(METRIC.accepted);
+}
+
+/** Headers the network adds (client addresses, tracing): not the provider's, not kept. */
+const NETWORK_HEADER = /^x-(forwarded-|amzn-|real-ip)/;
+
+/**
+ * Headers kept with a quarantined delivery: the provider's own (`x-…`: signature, timestamp, event
+ * id) and the content type, so a re-ingest sees what was verified.
+ */
 function keptHeaders(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(headers).filter(([name]) => name.startsWith('x-') || name === 'content-type'),
+    Object.entries(headers).filter(
+      ([name]) => (name.startsWith('x-') && !NETWORK_HEADER.test(name)) || name === 'content-type',
+    ),
   );
 }
+
+/**
+ * One quarantine record per delivery: the bytes and the provider's headers. Two genuine deliveries
+ * with the same body but different signed timestamps (Gnosis Pay's balance A → B → A, both
+ * unreadable) stay two records; a resent request collapses onto one.
+ */
+function quarantineKey(rawBody: Buffer, headers: Record<string, string>): string {
+  const hash = createHash('sha256').update(rawBody);
+  for (const name of Object.keys(headers).sort()) hash.update(`\n${name}:${headers[name]}`);
+  return hash.digest('base64url');
+}
+
+/** Failures a fresh copy of the keys may cure (a rotation just added the signing key). */
+const REFRESHABLE: ReadonlySet<string> = new Set(['bad_signature', 'no_keys_configured']);
+
+/**
+ * Time kept back from the publish for handing the event to the sweeper if the publish fails: one
+ * DynamoDB update at its worst (every attempt timing out), with a margin.
+ */
+const PENDING_MARK_RESERVE_MS =
+  CLIENT_CONFIG.maxAttempts *
+    (CLIENT_CONFIG.requestHandler.connectionTimeout + CLIENT_CONFIG.requestHandler.requestTimeout) +
+  500;
 
 /**
  * The ingest Lambda for one provider: authenticate, validate, store durably, publish, answer.
@@ -57,10 +95,11 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
     checked: CheckedRequest,
     metrics: MetricSet,
     started: number,
+    remainingMs: () => number,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
     const receivedAt = clock();
     let result = intake(provider, checked.rawBody, checked.headers, await keys.settings(), receivedAt);
-    if (result.kind === 'unauthentic' && (await keys.refresh())) {
+    if (result.kind === 'unauthentic' && REFRESHABLE.has(result.reason) && (await keys.refresh())) {
       result = intake(provider, checked.rawBody, checked.headers, await keys.settings(), receivedAt);
     }
 
@@ -76,12 +115,12 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
         log.warn('delivery rejected', { provider: provider.name, status: 400, reason: result.reason });
         return answer(400, { status: 'rejected', reason: result.reason });
       case 'quarantine': {
-        const contentKey = createHash('sha256').update(checked.rawBody).digest('base64url');
+        const headers = keptHeaders(checked.headers);
         const kept = await store.quarantine({
           provider: provider.name,
-          contentKey,
+          contentKey: quarantineKey(checked.rawBody, headers),
           rawBody: checked.rawBody,
-          headers: keptHeaders(checked.headers),
+          headers,
           reason: result.reason,
           retentionSeconds,
           now: receivedAt,
@@ -115,17 +154,20 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
       return answer(200, { status: 'duplicate', id: claim.event.id });
     }
 
-    if (claim.event.conflict) metrics.add(METRIC.conflict);
-    metrics.add(METRIC.accepted);
     try {
-      await publisher.publish(claim.event, claim.pk);
+      // A publish that hangs is cut off in time to hand the event to the sweeper before the function's
+      // own timeout; the sweeper is the publish's retry.
+      const budgetMs = Math.max(250, remainingMs() - PENDING_MARK_RESERVE_MS);
+      await publisher.publish(claim.event, claim.pk, '', AbortSignal.timeout(budgetMs));
     } catch (error) {
       metrics.add(METRIC.publishFailed);
       log.error('publish failed; handing the event to the sweeper', { ...fields, error: errorField(error) });
       // If even this fails, the error escapes: 503, and the provider's retry takes the event over.
       await store.markPending(claim.pk, clock());
+      countAccepted(claim.event, metrics);
       return answer(200, { status: 'accepted', id: claim.event.id });
     }
+    countAccepted(claim.event, metrics);
     try {
       await store.markPublished(claim.pk);
     } catch (error) {
@@ -148,7 +190,7 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
       const started = performance.now();
       const metrics = new MetricSet({ provider: provider.name });
       try {
-        return await handle(context.checked, metrics, started);
+        return await handle(context.checked, metrics, started, () => context.getRemainingTimeInMillis());
       } catch (error) {
         metrics.add(METRIC.storeUnavailable);
         throw error;

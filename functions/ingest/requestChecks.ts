@@ -28,10 +28,7 @@ export function requestChecks(): Middleware {
   const requestChecksBefore: NonNullable<Middleware['before']> = (request) => {
     const { event } = request;
     if (event.requestContext?.http?.method !== 'POST') {
-      return {
-        ...answer(405, { status: 'rejected', reason: 'only POST is accepted' }),
-        headers: { allow: 'POST' },
-      };
+      return answer(405, { status: 'rejected', reason: 'only POST is accepted' }, { allow: 'POST' });
     }
     const body = event.body ?? '';
     const decodedLength = event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);

@@ -44,3 +44,16 @@ describe('provider keys', () => {
     expect((await source.settings()).keys).toEqual(['k']);
   });
 });
+
+describe('a malformed key value', () => {
+  it('is refused without quoting any of it', () => {
+    let message = '';
+    try {
+      parseKeys('{"keys": ["whsec_TOPSECRETVALUE",]}');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/not valid JSON/);
+    expect(message).not.toContain('TOPSECRET');
+  });
+});

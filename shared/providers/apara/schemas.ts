@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { JsonNumberSchema } from '../../core/losslessJson.ts';
+import { TimestampSchema } from '../../core/timestamps.ts';
 
 // Fields that normalization reads are required; other documented fields are typed but optional: a missing
 // descriptive field never holds up an event, while a field of the wrong type is quarantined with its path.
@@ -16,14 +17,6 @@ const ORDER_STATUS_MEANINGS = {
 } as const;
 
 export type AparaOrderStatus = keyof typeof ORDER_STATUS_MEANINGS;
-
-const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp());
-
-/** An RFC 3339 timestamp that `Date` can read (valibot's ISO check alone lets `+01` offsets through). */
-const TimestampSchema = v.custom<string>(
-  (input) => v.is(IsoTimestampSchema, input) && Number.isFinite(Date.parse(input)),
-  'expected an ISO 8601 timestamp',
-);
 
 const optionalText = (description: string) => v.optional(v.pipe(v.string(), v.description(description)));
 

@@ -1,12 +1,12 @@
 import * as v from 'valibot';
 import { isLosslessNumber, type LosslessNumber } from '../../core/losslessJson.ts';
+import { isReadableTimestamp } from '../../core/timestamps.ts';
 
 // Fields that normalization reads are required; other documented fields are typed but optional: a missing
 // descriptive field never holds up an event, while a field of the wrong type is quarantined with its path.
 
 const optionalText = (description: string) => v.optional(v.pipe(v.string(), v.description(description)));
 
-const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp());
 // Seconds, not milliseconds: ten digits last until 2286, and a millisecond value is quarantined, not misread.
 const EPOCH_SECONDS = /^\d{1,10}(\.\d{1,9})?$/;
 
@@ -18,8 +18,7 @@ export function isEpochSeconds(input: unknown): input is string | LosslessNumber
 
 export const EventTimeSchema = v.pipe(
   v.custom<string | LosslessNumber>(
-    (input) =>
-      isEpochSeconds(input) || (v.is(IsoTimestampSchema, input) && Number.isFinite(Date.parse(input))),
+    (input) => isEpochSeconds(input) || isReadableTimestamp(input),
     'expected an ISO 8601 timestamp or Unix epoch seconds',
   ),
   v.description(

@@ -1,8 +1,8 @@
-import * as v from 'valibot';
 import type { ContractAmount, Outcome } from '../../contract/eventContract.ts';
 import { amountFromMinor, decimalText } from '../../core/amounts.ts';
 import { payloadHash } from '../../core/payloadHash.ts';
 import type { Headers, NormalizedParts, ProviderModule } from '../../core/providerModule.ts';
+import { isReadableTimestamp } from '../../core/timestamps.ts';
 import {
   type GnosisPayData,
   type GnosisPayEvent,
@@ -236,11 +236,9 @@ export function dedupeKey(event: GnosisPayEvent, headers: Headers): string {
   return `${key}:${timestamp}`;
 }
 
-const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp());
-
 export function normalize(event: GnosisPayEvent): NormalizedParts {
   const { type, createdAt, data, rule } = unwrap(event);
-  const time = [createdAt, rule.time?.(data)].find((candidate) => v.is(IsoTimestampSchema, candidate));
+  const time = [createdAt, rule.time?.(data)].find(isReadableTimestamp);
   return {
     eventType: type,
     subject: rule.subject(data),

@@ -1,14 +1,12 @@
-import * as v from 'valibot';
 import type { Headers, ProviderSettings, VerifyResult } from '../../core/providerModule.ts';
 import { signedRecently } from '../../core/signatureWindow.ts';
+import { isReadableTimestamp } from '../../core/timestamps.ts';
 import { activeKeys, anyKeySigned, decodeSignature, signatureEntries } from '../hmacSignature.ts';
 
 export const SIGNATURE_HEADER = 'x-polynion-signature';
 export const TIMESTAMP_HEADER = 'x-polynion-timestamp';
 export const EVENT_ID_HEADER = 'x-polynion-event-id';
 export const SIGNATURE_VERSION = 'v1';
-
-const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp());
 
 /**
  * OpenPoly's scheme: `X-Polynion-Signature: v1=<hex HMAC-SHA256(secret, "{timestamp}.{raw body}")>`, with
@@ -34,7 +32,7 @@ export function verify(
   const timestamp = headers[TIMESTAMP_HEADER]?.trim();
   if (!timestamp) return { ok: false, reason: 'missing_timestamp' };
   const signedAt = Date.parse(timestamp);
-  if (!v.is(IsoTimestampSchema, timestamp) || !Number.isFinite(signedAt)) {
+  if (!isReadableTimestamp(timestamp)) {
     return { ok: false, reason: 'malformed_timestamp' };
   }
 
