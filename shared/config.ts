@@ -18,6 +18,7 @@ export const ENV = {
   toleranceSeconds: 'SIGNATURE_TOLERANCE_SECONDS',
   /** How long stored events are kept (and so the dedupe window), days. */
   retentionDays: 'RETENTION_DAYS',
-  /** How long one ingest attempt holds an event before a retry may take it over, seconds. */
-  leaseSeconds: 'LEASE_SECONDS',
 } as const;
+
+/** How long events (and so dedupe records and entity states) are kept when a deployment says nothing. */
+export const DEFAULT_RETENTION_DAYS = 30;

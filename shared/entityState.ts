@@ -5,6 +5,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_RETENTION_DAYS } from './config.ts';
 import type { NormalizedEvent } from './contract/eventContract.ts';
 import { expiry, packEvent, unpackEvent } from './eventStore.ts';
 import { EVENT_TABLE } from './resources.ts';
@@ -31,7 +32,7 @@ export class EntityStateStore {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly table: string,
-    private readonly retentionSeconds = 90 * 24 * 3600,
+    private readonly retentionSeconds = DEFAULT_RETENTION_DAYS * 24 * 3600,
   ) {}
 
   /** Applies the event if it is newer than the state held; false when it was older or already applied. */

@@ -15,7 +15,8 @@ export type TypedHandler = (event: NormalizedEvent, tools: HandlerTools) => Prom
 
 export interface HandlerTools {
   states: EntityStateStore;
-  alert(event: NormalizedEvent): Promise<void>;
+  /** Sends one operator alert per event (ids and types only); false when already sent. */
+  alert(event: NormalizedEvent): Promise<boolean>;
   metrics: MetricSet;
 }
 
@@ -39,7 +40,7 @@ const keepLatestState: TypedHandler = async (event, { states, metrics }) => {
 
 /** Default for action_required and failed outcomes: one operator alert per event, with no personal data. */
 const alertOnAttention: TypedHandler = async (event, tools) => {
-  if (ATTENTION.has(event.outcome)) await tools.alert(event);
+  if (ATTENTION.has(event.outcome) && (await tools.alert(event))) tools.metrics.add(METRIC.alertsSent);
 };
 
 /**
@@ -50,8 +51,9 @@ const alertOnAttention: TypedHandler = async (event, tools) => {
 export function makeEventHandler(deps: EventHandlerDependencies) {
   const processor = new SqsFifoPartialProcessorAsync();
 
-  const alert = async (event: NormalizedEvent) => {
-    if (await deps.states.alerted(event)) return;
+  /** Sends the operator alert for an event once; false when it had been sent already. */
+  const alert = async (event: NormalizedEvent): Promise<boolean> => {
+    if (await deps.states.alerted(event)) return false;
     const summary = {
       id: event.id,
       provider: event.provider,
@@ -68,6 +70,7 @@ export function makeEventHandler(deps: EventHandlerDependencies) {
       }),
     );
     await deps.states.recordAlert(event);
+    return true;
   };
 
   const handleRecord = async (record: SQSRecord, metrics: MetricSet) => {
@@ -112,6 +115,8 @@ async function readEvent(record: SQSRecord, store: EventStore): Promise<Normaliz
   const event = parsed.output;
   if (event.dataref === undefined) return event;
   const stored = await store.get(event.dataref);
-  if (!stored?.event) throw new Error(`event ${event.id} refers to a stored item that is missing`);
-  return stored.event;
+  if (stored?.event?.id !== event.id)
+    throw new Error(`event ${event.id} refers to a stored item that is missing`);
+  // The message's own flags (a replay) travel with it; the stored copy has the payload.
+  return { ...stored.event, ...(event.replayed ? { replayed: true } : {}) };
 }

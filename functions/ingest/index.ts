@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { ENV } from '../../shared/config.ts';
+import { DEFAULT_RETENTION_DAYS, ENV } from '../../shared/config.ts';
 import { EventStore } from '../../shared/eventStore.ts';
 import { cachedKeySource, parseKeys } from '../../shared/providerKeys.ts';
 import { providerNamed } from '../../shared/providers/registry.ts';
@@ -23,7 +23,7 @@ const keys = cachedKeySource(
   },
   {
     ...(process.env[ENV.signatureHeader] ? { signatureHeader: process.env[ENV.signatureHeader] } : {}),
-    toleranceSeconds: numberEnv(ENV.toleranceSeconds, 300),
+    ...(process.env[ENV.toleranceSeconds] ? { toleranceSeconds: numberEnv(ENV.toleranceSeconds, 0) } : {}),
   },
 );
 
@@ -31,10 +31,7 @@ const keys = cachedKeySource(
 export const handler = makeIngestHandler({
   provider,
   keys,
-  store: new EventStore(new DynamoDBClient(CLIENT_CONFIG), {
-    table: requiredEnv(ENV.table),
-    leaseMs: numberEnv(ENV.leaseSeconds, 15) * 1000,
-  }),
+  store: new EventStore(new DynamoDBClient(CLIENT_CONFIG), { table: requiredEnv(ENV.table) }),
   publisher: new EventPublisher(new SNSClient(CLIENT_CONFIG), requiredEnv(ENV.topicArn)),
-  retentionSeconds: numberEnv(ENV.retentionDays, 30) * 24 * 3600,
+  retentionSeconds: numberEnv(ENV.retentionDays, DEFAULT_RETENTION_DAYS) * 24 * 3600,
 });
