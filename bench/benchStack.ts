@@ -1,4 +1,5 @@
 import './benchEnv.ts';
+import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { apiGatewayEvent } from '../local/apiGatewayEvent.ts';
 import { type AwsClients, type LocalEndpoints, localClients } from '../local/awsClients.ts';
@@ -7,6 +8,7 @@ import { buildLocalStack, type LocalStackOptions } from '../local/localStack.ts'
 import { type LocalResources, provisionLocal } from '../local/provision.ts';
 import { localContext } from '../local/queuePoller.ts';
 import { logSink } from '../shared/log.ts';
+import { EVENT_TABLE } from '../shared/resources.ts';
 import { benchKeys, signedHeaders } from './samples.ts';
 
 /** What the handlers logged while the bench ran: counted, not printed (the table stays readable). */
@@ -55,3 +57,16 @@ export type BenchStack = Awaited<ReturnType<typeof benchStack>>;
 
 export const answerOf = (response: APIGatewayProxyStructuredResultV2) =>
   JSON.parse(response.body ?? '{}') as { status?: string; id?: string };
+
+/** A stored item as DynamoDB holds it, for measuring its size or copying it (`toStoredItem` reads it). */
+export async function rawItem(t: BenchStack, pk: string): Promise<Record<string, AttributeValue>> {
+  const { Item } = await t.clients.dynamodb.send(
+    new GetItemCommand({
+      TableName: t.resources.table,
+      Key: { [EVENT_TABLE.partitionKey]: { S: pk } },
+      ConsistentRead: true,
+    }),
+  );
+  if (!Item) throw new Error(`stored item ${pk} not found`);
+  return Item;
+}

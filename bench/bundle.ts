@@ -20,37 +20,34 @@ export const REFERENCE_BUNDLES = {
   'sdk clients only': 'bench/sdkClientsOnly.ts',
 } as const;
 
-/** Node options the functions run with; the cold-start bench starts its processes with them too. */
-export const LAMBDA_NODE_OPTIONS = LAMBDA_BUNDLING.nodeOptions;
 export const LAMBDA_NODE_TARGET = LAMBDA_BUNDLING.target;
 
 /**
- * The esbuild options the CDK stack's NodejsFunction uses (mirrors infra/webhookFunction.ts): ESM,
- * the runtime's Node target, minified, everything bundled including the AWS SDK, a linked source map
- * without sources, no legal comments. The one place the bench and the bundle-budget test take them from.
+ * The esbuild options of the CDK stack's NodejsFunction (infra/webhookFunction.ts), both read from
+ * LAMBDA_BUNDLING: everything bundled including the AWS SDK. The one place the bench and the
+ * bundle-budget test take them from.
  */
-export function lambdaBuildOptions(entry: string, outdir: string): BuildOptions {
+function lambdaBuildOptions(entry: string, outdir: string): BuildOptions {
   return {
     entryPoints: { index: join(ROOT, entry) },
     outdir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: LAMBDA_BUNDLING.format,
     target: LAMBDA_BUNDLING.target,
-    minify: true,
+    minify: LAMBDA_BUNDLING.minify,
     mainFields: [...LAMBDA_BUNDLING.mainFields],
     alias: Object.fromEntries(
       Object.entries(LAMBDA_BUNDLING.alias).map(([from, to]) => [from, join(ROOT, to)]),
     ),
-    // NodejsFunction's SourceMapMode.DEFAULT is esbuild's `--sourcemap`: a linked .map file.
-    sourcemap: 'linked',
-    sourcesContent: false,
+    sourcemap: LAMBDA_BUNDLING.sourceMap,
+    sourcesContent: LAMBDA_BUNDLING.sourcesContent,
     banner: { js: LAMBDA_BUNDLING.banner },
     external: [],
     metafile: true,
     logLevel: 'silent',
-    legalComments: 'none',
+    legalComments: LAMBDA_BUNDLING.legalComments,
   };
 }
 

@@ -41,7 +41,7 @@ export interface CapacityTally {
   failedConditionalWriteUnits: number;
 }
 
-export const emptyTally = (): CapacityTally => ({
+const emptyTally = (): CapacityTally => ({
   tableWrites: 0,
   indexWrites: 0,
   reads: 0,

@@ -1,22 +1,26 @@
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { LAMBDA_NODE_OPTIONS } from './bundle.ts';
+import { ENV } from '../shared/config.ts';
 import { median, round } from './stats.ts';
 
-/** Dummy values for every variable the handlers read at import; no request is made. */
-export const COLD_START_ENV: Record<string, string> = {
-  EVENTS_TABLE: 'webhook-events',
-  EVENTS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:webhook-events.fifo',
-  ALERTS_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:webhook-alerts',
-  WEBHOOK_PROVIDER: 'apara',
-  PROVIDER_KEYS: '{"keys":["whsec_dummy"]}',
+/**
+ * Dummy values for every variable the handlers read at import, as the stack sets them; no request is
+ * made. The provider's keys come from a secret, as in AWS, so the ingest bundle constructs its
+ * SecretsManagerClient at import (it reads the secret only on the first request).
+ */
+const COLD_START_ENV: Record<string, string> = {
+  [ENV.table]: 'webhook-events',
+  [ENV.topicArn]: 'arn:aws:sns:us-east-1:000000000000:webhook-events.fifo',
+  [ENV.alertsTopicArn]: 'arn:aws:sns:us-east-1:000000000000:webhook-alerts',
+  [ENV.provider]: 'apara',
+  [ENV.secretId]: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:webhook-keys-apara-AbCdEf',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'local',
   AWS_SECRET_ACCESS_KEY: 'local',
   // The SDK warns on Node < 22 (this machine may run 20; Lambda runs 22+): keep the warning out of the timing.
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  // As the functions run (infra/lambdaBundling.ts `nodeOptions`).
-  NODE_OPTIONS: LAMBDA_NODE_OPTIONS,
+  // The functions run without NODE_OPTIONS (infra/lambdaBundling.ts says why); none inherited from here either.
+  NODE_OPTIONS: '',
 };
 
 export interface ColdStartResult {
@@ -33,14 +37,12 @@ export interface ColdStartResult {
 interface Variant {
   name: string;
   args: string[];
-  env?: Record<string, string>;
 }
 
 /**
  * Cold start of each bundle in fresh Node processes: the import of the bundle (which constructs the
  * SDK clients at module scope) timed from outside (spawn to exit) and from inside (around the
- * `import()`), next to a bare `node -e 0` measured the same way. Every process gets the functions'
- * NODE_OPTIONS; one extra row shows the first bundle without them. Variants run interleaved, so a
+ * `import()`), next to a bare `node -e 0` measured the same way. Variants run interleaved, so a
  * busy moment of the machine hits them all alike.
  */
 export function measureColdStart(bundles: Record<string, string>, runs = 15): ColdStartResult[] {
@@ -52,25 +54,13 @@ export function measureColdStart(bundles: Record<string, string>, runs = 15): Co
       args: ['--input-type=module', '-e', importScript(pathToFileURL(file).href)],
     })),
   ];
-  // What the source-map option costs: the first bundle again without it.
-  const [firstName, firstFile] = Object.entries(bundles)[0] ?? [];
-  if (firstName && firstFile && LAMBDA_NODE_OPTIONS) {
-    variants.push({
-      name: `${firstName}, no ${LAMBDA_NODE_OPTIONS}`,
-      args: ['--input-type=module', '-e', importScript(pathToFileURL(firstFile).href)],
-      env: { NODE_OPTIONS: '' },
-    });
-  }
   const spawnTimes = new Map<string, number[]>(variants.map((v) => [v.name, []]));
   const importTimes = new Map<string, number[]>(variants.map((v) => [v.name, []]));
   const env = { ...process.env, ...COLD_START_ENV };
   for (let i = 0; i < runs + 1; i += 1) {
     for (const variant of variants) {
       const started = performance.now();
-      const child = spawnSync(process.execPath, variant.args, {
-        env: { ...env, ...variant.env },
-        encoding: 'utf8',
-      });
+      const child = spawnSync(process.execPath, variant.args, { env, encoding: 'utf8' });
       const wall = performance.now() - started;
       if (child.status !== 0) throw new Error(`${variant.name} failed: ${child.stderr}`);
       if (i === 0) continue; // the first round warms the file cache

@@ -35,15 +35,26 @@ export const PRICES = {
 
 export type Prices = typeof PRICES;
 
+/** Lambda gives a function M/1,769 of a vCPU at M MB of memory: 1,769 MB buys one full vCPU. */
+const MB_PER_VCPU = 1769;
+
+/**
+ * Lambda CPU time per local CPU ms at this memory size: a full vCPU at most, scaled by how long a
+ * Lambda core takes against the bench machine's (`relativeCore` 0.5: twice as fast).
+ */
+function cpuFactorAt(memoryMb: number, relativeCore = 1): number {
+  return (MB_PER_VCPU / Math.min(MB_PER_VCPU, memoryMb)) * relativeCore;
+}
+
 /** What the model assumes where it cannot measure; each is varied in the sensitivity table. */
 export interface Assumptions {
   /** Lambda memory of the ingest and handler functions, MB (infra/functionSizing.ts). */
   ingestMemoryMb: number;
   handlerMemoryMb: number;
   /**
-   * Lambda CPU time is local CPU time × this factor. At M MB a function gets M/1769 of a vCPU
-   * (1,769 MB buys one full vCPU), so CPU-bound work takes 1769/M times as long, if a Graviton core is
-   * about as fast as the core the bench ran on.
+   * Lambda CPU time is local CPU time × this factor (`cpuFactorAt`): at M MB a function gets a share
+   * of a vCPU, so CPU-bound work takes longer, if a Graviton core is about as fast as the core the
+   * bench ran on.
    */
   cpuFactor: number;
   /** In-region round trips the ingest path waits for, ms: PutItem, SNS FIFO Publish, UpdateItem. */
@@ -63,7 +74,7 @@ export interface Assumptions {
 export const DEFAULT_ASSUMPTIONS: Assumptions = {
   ingestMemoryMb: FUNCTION_SIZING.ingest.memoryMb,
   handlerMemoryMb: FUNCTION_SIZING.eventHandler.memoryMb,
-  cpuFactor: 1769 / FUNCTION_SIZING.ingest.memoryMb,
+  cpuFactor: cpuFactorAt(FUNCTION_SIZING.ingest.memoryMb),
   ingestRoundTripsMs: 5 + 20 + 5,
   handlerRoundTripsMs: 5,
   coldStartShare: 0.01,
@@ -231,15 +242,18 @@ export function handlerCost(m: MeasuredInputs, a: Assumptions = DEFAULT_ASSUMPTI
 export function sensitivity(m: MeasuredInputs, base: Assumptions = DEFAULT_ASSUMPTIONS) {
   const rows: {
     cpuFactor: number;
+    /** CPU time of a Lambda core relative to this machine's: 0.5 is a core twice as fast. */
+    relativeCore: number;
     roundTripsMs: number;
     memoryMb: number;
+    billedMs: number;
     coreTotal: number;
     fullTotal: number;
   }[] = [];
   for (const memoryMb of [256, 512, 1024]) {
     for (const roundTripsMs of [15, 30, 60]) {
       for (const relativeCore of [0.5, 1, 2]) {
-        const cpuFactor = (1769 / Math.min(1769, memoryMb)) * relativeCore;
+        const cpuFactor = cpuFactorAt(memoryMb, relativeCore);
         const cost = ingestPathCost(m, {
           ...base,
           cpuFactor,
@@ -248,8 +262,10 @@ export function sensitivity(m: MeasuredInputs, base: Assumptions = DEFAULT_ASSUM
         });
         rows.push({
           cpuFactor,
+          relativeCore,
           roundTripsMs,
           memoryMb,
+          billedMs: cost.billedMs,
           coreTotal: cost.coreTotal,
           fullTotal: cost.fullTotal,
         });

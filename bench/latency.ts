@@ -1,12 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { LocalEndpoints } from '../local/awsClients.ts';
 import { pollOnce } from '../local/queuePoller.ts';
 import { stringifyJson } from '../shared/core/losslessJson.ts';
-import { packEvent } from '../shared/eventStore.ts';
-import { EVENT_TABLE } from '../shared/resources.ts';
-import { answerOf, benchStack, logTally } from './benchStack.ts';
+import { EVENT_TABLE, MESSAGE_ATTRIBUTES } from '../shared/resources.ts';
+import { answerOf, benchStack, logTally, rawItem } from './benchStack.ts';
 import { medianSample, withEventId } from './samples.ts';
 import { median, percentile, round } from './stats.ts';
 
@@ -51,17 +49,19 @@ export async function measureLatency(
   const floorResources = await benchStack(endpoints); // same shape: a FIFO topic with two subscribed queues
   const sample = medianSample();
 
-  // The floor writes an item and publishes a message of the sizes the real path writes and publishes.
+  // The floor writes an item and publishes a message of the sizes the real path writes and publishes:
+  // a copy of the probe's stored item under a new key, and its event.
   const probe = withEventId(sample, `probe${process.pid}`);
   const probeAnswer = answerOf(await t.deliver(sample.provider, probe));
   if (probeAnswer.status !== 'accepted') throw new Error(`probe delivery: ${probeAnswer.status}`);
-  const stored = await t.stack.store.get(`${sample.provider}#${probeAnswer.id}`);
+  const probePk = `${sample.provider}#${probeAnswer.id}`;
+  const probeItem = await rawItem(t, probePk);
+  const stored = await t.stack.store.get(probePk);
   const messageBody = stored?.event ? stringifyJson(stored.event) : '';
-  const packedBytes = stored?.event ? packEvent(stored.event).length : 0;
 
   // The same filterable attributes the publisher sets.
   const attributes = Object.fromEntries(
-    (['provider', 'type', 'outcome'] as const).map((name) => [
+    MESSAGE_ATTRIBUTES.map((name) => [
       name,
       { DataType: 'String', StringValue: String(stored?.event?.[name] ?? '') },
     ]),
@@ -73,15 +73,7 @@ export async function measureLatency(
     await t.clients.dynamodb.send(
       new PutItemCommand({
         TableName: floorResources.resources.table,
-        Item: {
-          [EVENT_TABLE.partitionKey]: { S: pk },
-          s: { S: 'received' },
-          h: { S: 'x'.repeat(22) },
-          l: { N: String(Date.now()) },
-          t: { N: String(Date.now()) },
-          [EVENT_TABLE.ttlAttribute]: { N: String(Math.floor(Date.now() / 1000)) },
-          e: { B: randomBytes(packedBytes) },
-        },
+        Item: { ...probeItem, [EVENT_TABLE.partitionKey]: { S: pk } },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': EVENT_TABLE.partitionKey },
       }),

@@ -14,7 +14,6 @@ import type { LocalEndpoints } from '../local/awsClients.ts';
 import {
   type BundleResult,
   bundleLambda,
-  LAMBDA_NODE_OPTIONS,
   LAMBDA_NODE_TARGET,
   LAMBDAS,
   REFERENCE_BUNDLES,
@@ -42,7 +41,10 @@ const TARGETS = {
   ingestDollarsPerMillion: 3,
 };
 
-/** Outcomes the default handler raises an operator alert for (functions/event-handler/eventHandler.ts). */
+/**
+ * Outcomes the default handler raises an operator alert for: mirrors `ATTENTION` in
+ * functions/event-handler/eventHandler.ts (not exported there); change both together.
+ */
 const ATTENTION_OUTCOMES = new Set(['action_required', 'failed']);
 
 const STAGES = ['bundles', 'cold', 'cpu', 'writes', 'latency', 'throughput', 'cost'] as const;
@@ -146,9 +148,7 @@ async function main(): Promise<void> {
   }
 
   if (stages.has('cold')) {
-    heading(
-      `2. Cold start (fresh node process importing the bundle, NODE_OPTIONS=${LAMBDA_NODE_OPTIONS || '(none)'}; median)`,
-    );
+    heading('2. Cold start (fresh node process importing the bundle, no NODE_OPTIONS as in Lambda; median)');
     const cold = measureColdStart(bundleFiles, quick ? 5 : 15);
     results.coldStart = cold;
     print(
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
         ]),
       ),
     );
-    print(`runs: ${cold[0]?.runs} per process, interleaved; env: dummy table/topic/keys values`);
+    print(`runs: ${cold[0]?.runs} per process, interleaved; env: dummy table/topic/secret values`);
   }
 
   if (stages.has('cpu')) {
@@ -431,16 +431,12 @@ async function main(): Promise<void> {
           'everything',
         ],
         rows
-          .filter(
-            (r) =>
-              r.memoryMb === 512 ||
-              (r.roundTripsMs === 30 && Math.abs(r.cpuFactor - 1769 / Math.min(1769, r.memoryMb)) < 1e-9),
-          )
+          .filter((r) => r.memoryMb === 512 || (r.roundTripsMs === 30 && r.relativeCore === 1))
           .map((r) => [
             r.memoryMb,
             r.roundTripsMs,
-            `${round(1769 / Math.min(1769, r.memoryMb) / r.cpuFactor, 2)}×`,
-            Math.ceil(inputs.ingestCpuMs * r.cpuFactor + r.roundTripsMs),
+            `${round(1 / r.relativeCore, 2)}×`,
+            r.billedMs,
             money(r.coreTotal),
             money(r.fullTotal),
           ]),

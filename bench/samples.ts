@@ -20,7 +20,7 @@ export function samplesOf(provider: string): Sample[] {
     .map((file) => ({ provider, name: file.replace(/\.json$/, ''), body: readFileSync(join(dir, file)) }));
 }
 
-export const allSamples = (): Sample[] => PROVIDER_NAMES.flatMap(samplesOf);
+const allSamples = (): Sample[] => PROVIDER_NAMES.flatMap(samplesOf);
 
 /** The provider's largest sample (the most work per event). */
 export function largestSample(provider: string): Sample {

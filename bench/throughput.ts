@@ -2,7 +2,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -13,10 +12,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import autocannon from 'autocannon';
 import { localClients } from '../local/awsClients.ts';
-import type { LocalKeys } from '../local/localKeys.ts';
+import { loadLocalKeys } from '../local/localKeys.ts';
 import { freePort } from '../local/servers.ts';
-import type { StackFile } from '../local/stackFile.ts';
-import { EVENT_TABLE } from '../shared/resources.ts';
+import { readStackFile } from '../local/stackFile.ts';
+import { EntityStateStore } from '../shared/entityState.ts';
 import { ROOT } from './bundle.ts';
 import { largestSample, type Sample, samplesOf, signedHeaders, withEventId } from './samples.ts';
 import { round } from './stats.ts';
@@ -82,10 +81,11 @@ export async function measureThroughput(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   try {
-    await waitForLine(child, /ready/, 90_000);
-    const info = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackFile;
-    const keys = JSON.parse(readFileSync(info.keysFile, 'utf8')) as LocalKeys;
+    await waitForLine(child, '"message":"webhook intake ready"', 90_000);
+    const info = readStackFile(stateDir);
+    const keys = loadLocalKeys(info.keysFile);
     const clients = localClients(info.endpoints);
+    const states = new EntityStateStore(clients.dynamodb, info.table);
     const audit = await auditQueue(clients.sqs, clients.sns, info.topicArn, `bench-audit-${process.pid}`);
 
     const runTag = `tp${Date.now().toString(36)}`;
@@ -122,10 +122,18 @@ export async function measureThroughput(
     // Wait until every accepted event is published and handled (or 60 s pass).
     const drainStarted = Date.now();
     const published = new Map<string, number>();
-    let handled = new Set<string>();
+    const handled = new Set<string>();
+    /** Subjects of published events not yet seen handled, by event id. */
+    const unhandled = new Map<string, string>();
     for (;;) {
-      for (const id of await drainIds(clients.sqs, audit)) published.set(id, (published.get(id) ?? 0) + 1);
-      handled = await handledIds(clients.dynamodb, info.table, sample.provider, runTag);
+      for (const { id, subject } of await drainEvents(clients.sqs, audit)) {
+        published.set(id, (published.get(id) ?? 0) + 1);
+        if (!handled.has(id)) unhandled.set(id, subject);
+      }
+      for (const id of await handledIds(states, sample.provider, unhandled)) {
+        handled.add(id);
+        unhandled.delete(id);
+      }
       const missing = [...acceptedIds].some((id) => !published.has(id) || !handled.has(id));
       if (!missing || Date.now() - drainStarted > 60_000) break;
       await new Promise((r) => setTimeout(r, 500));
@@ -177,9 +185,9 @@ function throughputSample(): Sample {
   return samplesOf('apara').find((s) => s.name === 'order.completed') ?? largestSample('apara');
 }
 
-function safeJson(text: string): { status?: string; id?: string } {
+function safeJson(text: string): { status?: string; id?: string; subject?: string } {
   try {
-    return JSON.parse(text) as { status?: string; id?: string };
+    return JSON.parse(text) as { status?: string; id?: string; subject?: string };
   } catch {
     return {};
   }
@@ -210,15 +218,18 @@ async function auditQueue(
   return QueueUrl;
 }
 
-/** Event ids of everything on the queue right now (received and deleted). */
-async function drainIds(sqs: SQSClient, queueUrl: string): Promise<string[]> {
-  const ids: string[] = [];
+/** Id and subject of every event on the queue right now (received and deleted). */
+async function drainEvents(sqs: SQSClient, queueUrl: string): Promise<{ id: string; subject: string }[]> {
+  const events: { id: string; subject: string }[] = [];
   for (;;) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
     );
-    if (Messages.length === 0) return ids;
-    for (const message of Messages) ids.push(safeJson(message.Body ?? '').id ?? '?');
+    if (Messages.length === 0) return events;
+    for (const message of Messages) {
+      const event = safeJson(message.Body ?? '');
+      events.push({ id: event.id ?? '?', subject: event.subject ?? '' });
+    }
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
@@ -228,29 +239,24 @@ async function drainIds(sqs: SQSClient, queueUrl: string): Promise<string[]> {
   }
 }
 
-/** Ids whose entity state the default handler wrote (each bench event is its own entity). */
+/**
+ * Those of the events (subject by id) whose entity state the default handler wrote: each bench event
+ * is its own entity, so its state holds it as the last event. 16 reads at a time.
+ */
 async function handledIds(
-  dynamodb: ReturnType<typeof localClients>['dynamodb'],
-  table: string,
+  states: EntityStateStore,
   provider: string,
-  runTag: string,
-): Promise<Set<string>> {
-  const ids = new Set<string>();
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await dynamodb.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: 'begins_with(#pk, :prefix) AND contains(#pk, :tag)',
-        ExpressionAttributeNames: { '#pk': EVENT_TABLE.partitionKey },
-        ExpressionAttributeValues: { ':prefix': { S: `state#${provider}#` }, ':tag': { S: runTag } },
-        ProjectionExpression: 'id',
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) if (item.id?.S) ids.add(item.id.S);
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
+  events: ReadonlyMap<string, string>,
+): Promise<string[]> {
+  const entries = [...events];
+  const ids: string[] = [];
+  for (let i = 0; i < entries.length; i += 16) {
+    const batch = entries.slice(i, i + 16);
+    const found = await Promise.all(batch.map(([, subject]) => states.get(provider, subject)));
+    batch.forEach(([id], j) => {
+      if (found[j]?.lastEventId === id) ids.push(id);
+    });
+  }
   return ids;
 }
 
@@ -295,7 +301,7 @@ function diffCpu(
   return after && before ? { node: after.node - before.node, java: after.java - before.java } : undefined;
 }
 
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+function waitForLine(child: ChildProcess, line: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     let output = '';
     let done = false;
@@ -312,7 +318,7 @@ function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): P
     };
     const onData = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-8000);
-      if (pattern.test(output)) finish();
+      if (output.includes(line)) finish();
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', (chunk: Buffer) => {

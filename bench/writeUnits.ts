@@ -1,13 +1,11 @@
-import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { LocalEndpoints } from '../local/awsClients.ts';
 import { localClients } from '../local/awsClients.ts';
 import { pollOnce } from '../local/queuePoller.ts';
 import { stringifyJson } from '../shared/core/losslessJson.ts';
-import { unpackEvent } from '../shared/eventStore.ts';
+import { packEvent, toStoredItem } from '../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
-import { EVENT_TABLE } from '../shared/resources.ts';
-import { answerOf, type BenchStack, benchStack } from './benchStack.ts';
+import { answerOf, type BenchStack, benchStack, rawItem } from './benchStack.ts';
 import { type CapacityTally, itemSize, meterCapacity, totalWrites } from './capacity.ts';
 import { largestSample, medianSample, withChangedPayload, withEventId } from './samples.ts';
 
@@ -72,7 +70,7 @@ export async function measureWriteUnits(endpoints: LocalEndpoints): Promise<Writ
     const first = await t.deliver(sample.provider, body);
     const accepted = take(answerOf(first).status);
     const pk = `${sample.provider}#${answerOf(first).id}`;
-    const item = await storedItem(t, pk);
+    const item = await rawItem(t, pk);
     meter.take();
 
     const handledCount = await pollOnce(t.clients.sqs, t.resources.handlerQueueUrl, t.stack.eventHandler, 1);
@@ -89,18 +87,17 @@ export async function measureWriteUnits(endpoints: LocalEndpoints): Promise<Writ
     const report = await failing.stack.sweep();
     const sweeperPass = take(`published ${report.published}`);
 
-    const event = item[EVENT_TABLE.partitionKey] && item.e?.B ? unpackEvent(item.e.B) : undefined;
-    const unpacked = { ...item, e: { S: event ? stringifyJson(event) : '' } } as Record<
-      string,
-      AttributeValue
-    >;
+    const { event } = toStoredItem(item);
+    const eventJson = event ? stringifyJson(event) : '';
+    const itemBytes = itemSize(item);
     results.push({
       provider: sample.provider,
       sample: sample.name,
       bodyBytes: body.length,
-      itemBytes: itemSize(item),
-      itemBytesUnpacked: itemSize(unpacked),
-      messageBytes: event ? Buffer.byteLength(stringifyJson(event)) : 0,
+      itemBytes,
+      // The same item with the event as plain JSON instead of deflated (packEvent is deterministic).
+      itemBytesUnpacked: itemBytes - (event ? packEvent(event).length : 0) + Buffer.byteLength(eventJson),
+      messageBytes: Buffer.byteLength(eventJson),
       accepted,
       duplicate,
       conflict,
@@ -114,18 +111,6 @@ export async function measureWriteUnits(endpoints: LocalEndpoints): Promise<Writ
   await t.stack.sweep();
   const idleSweeperPass = take('idle');
   return { samples: results, idleSweeperPass };
-}
-
-async function storedItem(t: BenchStack, pk: string): Promise<Record<string, AttributeValue>> {
-  const { Item } = await t.clients.dynamodb.send(
-    new GetItemCommand({
-      TableName: t.resources.table,
-      Key: { [EVENT_TABLE.partitionKey]: { S: pk } },
-      ConsistentRead: true,
-    }),
-  );
-  if (!Item) throw new Error(`stored item ${pk} not found`);
-  return Item;
 }
 
 async function drainHandlerQueue(t: BenchStack): Promise<void> {

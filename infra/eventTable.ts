@@ -29,7 +29,8 @@ export class EventTable extends Construct {
       deletionProtection: props.deletionProtection,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // Only events whose publish failed carry the index keys: the provider (string) and the epoch
+    // Only events whose publish failed carry the index keys: the constant 'waiting' (string: one
+    // partition, it only ever holds the few events the sweeper has to publish) and the epoch
     // milliseconds they became due (number), as shared/eventStore.ts writes them.
     this.table.addGlobalSecondaryIndex({
       indexName: pendingIndex.name,

@@ -6,10 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, type MetricName } from '../shared/metrics.ts';
-
-/** Dimension values the sweeper and the event handler put on their metrics (functions/*). */
-const SERVICE = { sweeper: 'sweeper', eventHandler: 'event-handler' } as const;
+import { METRIC, METRICS_NAMESPACE, type MetricName, SERVICE } from '../shared/metrics.ts';
 
 export interface MonitoringProps {
   alertsTopic: sns.ITopic;

@@ -12,7 +12,7 @@ export interface ProviderSecretsProps {
  * One Secrets Manager secret per provider (stateful), holding `{"keys": ["..."]}`: the provider's HMAC
  * secrets, or for Gnosis Pay its Ed25519 public key; two keys during a rotation. The stack never
  * holds a key: it creates each secret with an empty key list (ingest answers 401 `no_keys_configured`
- * until an operator puts the real value, see infra/README.md).
+ * until an operator puts the real value: README.md "Put each provider's keys", "Rotate keys").
  */
 export class ProviderSecrets extends Construct {
   private readonly secrets = new Map<string, secretsmanager.Secret>();
@@ -34,7 +34,7 @@ export class ProviderSecrets extends Construct {
         reason:
           'The keys are issued by the provider (HMAC secrets from its dashboard, Gnosis Pay public key); ' +
           'a rotation Lambda cannot mint them. Rotation is started at the provider and done with ' +
-          'put-secret-value listing old and new key together (infra/README.md, "Rotating keys").',
+          'put-secret-value listing old and new key together (README.md, "Rotate keys").',
       });
       this.secrets.set(provider, secret);
     }

@@ -59,21 +59,20 @@ export class WebhookFunction extends Construct implements iam.IGrantable {
           projectRoot: ROOT,
           depsLockFilePath: `${ROOT}package-lock.json`,
           bundling: {
-            format: nodejs.OutputFormat.ESM,
+            format: { esm: nodejs.OutputFormat.ESM }[LAMBDA_BUNDLING.format],
             banner: LAMBDA_BUNDLING.banner,
             mainFields: [...LAMBDA_BUNDLING.mainFields],
-            minify: true,
+            minify: LAMBDA_BUNDLING.minify,
             sourceMap: true,
-            sourceMapMode: nodejs.SourceMapMode.DEFAULT,
-            // Stack traces need the mappings only; the sources would double the asset for nothing.
-            sourcesContent: false,
+            sourceMapMode: { linked: nodejs.SourceMapMode.DEFAULT }[LAMBDA_BUNDLING.sourceMap],
+            sourcesContent: LAMBDA_BUNDLING.sourcesContent,
             // Bundle the AWS SDK instead of using the runtime's copy: only the clients and code paths we
             // import end up in the bundle (tree-shaken ESM, `module` entry points first), which loads
             // faster at cold start than the runtime's full CommonJS SDK, and the SDK versions are the
             // ones pinned in package-lock.json and tested, not whatever the runtime ships that week.
             bundleAwsSDK: true,
             esbuildArgs: {
-              '--legal-comments': 'none',
+              '--legal-comments': LAMBDA_BUNDLING.legalComments,
               ...Object.fromEntries(
                 Object.entries(LAMBDA_BUNDLING.alias).map(([from, to]) => [`--alias:${from}`, to]),
               ),
@@ -90,10 +89,7 @@ export class WebhookFunction extends Construct implements iam.IGrantable {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      environment: {
-        ...props.environment,
-        ...(LAMBDA_BUNDLING.nodeOptions ? { NODE_OPTIONS: LAMBDA_BUNDLING.nodeOptions } : {}),
-      },
+      environment: props.environment,
     });
   }
 
