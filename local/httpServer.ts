@@ -75,10 +75,9 @@ async function serveWebhook(
   response: ServerResponse,
   ingest: Record<string, IngestHandler>,
 ): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://local').pathname;
-  const match = /^\/webhooks\/([^/]+)\/?$/.exec(path);
-  const provider = match?.[1] ? decodeURIComponent(match[1]) : undefined;
-  const handler = provider ? ingest[provider] : undefined;
+  const provider = providerOfPath(request.url ?? '/');
+  // Own keys only: `/webhooks/constructor` must not reach Object.prototype.
+  const handler = provider && Object.hasOwn(ingest, provider) ? ingest[provider] : undefined;
   if (!provider || !handler) {
     request.resume();
     const known = Object.keys(ingest).map((name) => `/webhooks/${name}`);
@@ -107,6 +106,16 @@ async function serveWebhook(
   for (const [name, value] of Object.entries(result.headers ?? {})) resultHeaders[name] = String(value);
   const resultBody = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
   send(response, result.statusCode ?? 200, resultHeaders, resultBody);
+}
+
+/** `/webhooks/<provider>` → the provider; undefined for any other path, or one that does not decode (`%zz`). */
+function providerOfPath(url: string): string | undefined {
+  try {
+    const match = /^\/webhooks\/([^/]+)\/?$/.exec(new URL(url, 'http://local').pathname);
+    return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  } catch {
+    return undefined; // a malformed URL or escape names no route: 404, as for any unknown route
+  }
 }
 
 /** The body, or undefined when it passes API Gateway's payload limit (the rest is read and dropped). */

@@ -12,7 +12,7 @@ export interface LocalProviderKeys {
 export type LocalKeys = Record<string, LocalProviderKeys>;
 
 /** `gnosis-pay` → `GNOSIS_PAY`: the prefix of a provider's key environment variables. */
-export function envPrefix(provider: string): string {
+function envPrefix(provider: string): string {
   return provider.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
@@ -34,7 +34,9 @@ export function generateKeys(provider: string): LocalProviderKeys {
  * environment where set, else the git-ignored key file, created with fresh keys on first use.
  */
 export function loadLocalKeys(file: string, env: NodeJS.ProcessEnv = process.env): LocalKeys {
-  const saved: LocalKeys = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalKeys) : {};
+  const saved: LocalKeys = existsSync(file)
+    ? (parseSecretJson(readFileSync(file, 'utf8'), `the key file ${file}`) as LocalKeys)
+    : {};
   let changed = false;
   const keys: LocalKeys = {};
   for (const provider of PROVIDER_NAMES) {
@@ -42,7 +44,11 @@ export function loadLocalKeys(file: string, env: NodeJS.ProcessEnv = process.env
     const signingKey = env[`${prefix}_SIGNING_KEY`];
     const verifyKeys = env[`${prefix}_VERIFY_KEYS`];
     if (signingKey || verifyKeys) {
-      const verify = verifyKeys ? parseList(verifyKeys) : signingKey ? [signingKey] : [];
+      const verify = verifyKeys
+        ? parseList(verifyKeys, `${prefix}_VERIFY_KEYS`)
+        : signingKey
+          ? [signingKey]
+          : [];
       keys[provider] = { signingKey: signingKey ?? '', verifyKeys: verify };
       continue;
     }
@@ -61,7 +67,20 @@ export function loadLocalKeys(file: string, env: NodeJS.ProcessEnv = process.env
   return keys;
 }
 
-function parseList(value: string): string[] {
+function parseList(value: string, name: string): string[] {
   const text = value.trim();
-  return text.startsWith('[') ? (JSON.parse(text) as string[]) : [text];
+  return text.startsWith('[') ? (parseSecretJson(text, name) as string[]) : [text];
+}
+
+/**
+ * JSON.parse for key material. Its error message quotes the text around the fault, which would put
+ * part of a key into a terminal or a log: the error says only where the bad JSON came from, and
+ * carries no cause.
+ */
+function parseSecretJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${source} is not valid JSON (its content is not shown: it holds keys)`);
+  }
 }

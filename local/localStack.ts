@@ -21,7 +21,7 @@ export interface LocalStackOptions {
   clock?: () => Date;
   /** The SNS client the ingest path publishes with (tests wrap it to inject failures). */
   ingestSns?: SNSClient;
-  /** The DynamoDB client the ingest path stores with (tests wrap it to inject failures). */
+  /** The EventStore the ingest path stores with (tests wrap it to inject failures). */
   ingestStore?: EventStore;
   routes?: Record<string, TypedHandler>;
   /** Per provider settings such as a custom signature header. */

@@ -2,12 +2,16 @@
  * `npm run ops -- <command>`: the operator's view of the event store, against the local stack
  * (`.local/stack.json`) or, with `--table` / `--topic-arn` / `--region` (or `--outputs`), a deployed
  * stack with the default AWS credentials. `--json` prints one JSON document for scripts.
+ *
+ * Lists print keys, statuses, times, reasons, ids and types only: a body can hold personal data, so
+ * it is printed only by `events show <key>`, which the operator asks for one record at a time.
  */
 import { pathToFileURL } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { OUTCOMES, type Outcome } from '../shared/contract/eventContract.ts';
+import type { EntityState } from '../shared/entityState.ts';
 import type { StoredItem } from '../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
 import { colorOutcome, colorStatus, itemJson, makeOutput, type Output, parseTime } from './ops/output.ts';
@@ -47,6 +51,16 @@ function eventSummary({ pk, status, receivedAt, event }: StoredEvent) {
     time: event.time,
     ...(event.conflict ? { conflict: true } : {}),
   };
+}
+
+/** An entity's state without the event's payload (`data` can hold personal data). */
+function stateSummary({ lastEventId, event }: EntityState) {
+  return { lastEventId, type: event.type, outcome: event.outcome, time: event.time };
+}
+
+/** A quarantine record without its body and headers (see `events show <key>` for those). */
+function quarantineSummary({ pk, status, receivedAt, quarantine }: StoredItem) {
+  return { pk, status, receivedAt: receivedAt.toISOString(), reason: quarantine?.reason ?? '' };
 }
 
 function eventRows(
@@ -139,6 +153,9 @@ function printReingest(out: Output, outcome: ReingestOutcome): void {
         `${c.yellow(outcome.result.padEnd(17))} ${outcome.pk} → ${outcome.eventPk} ${c.dim(outcome.reason)}`,
       );
       return;
+    case 'failed':
+      out.line(`${c.red(outcome.result.padEnd(17))} ${outcome.pk} ${c.dim(outcome.reason)}`);
+      return;
     default:
       out.line(`${c.yellow(outcome.result.padEnd(17))} ${outcome.pk} ${c.dim(outcome.reason)}`);
   }
@@ -214,7 +231,12 @@ export function opsProgram(): Command {
           entityHistory(target.dynamodb, target.table, provider, subject),
         ]);
         if (out.json) {
-          out.data({ provider, subject, state: state ?? null, history: history.map(eventSummary) });
+          out.data({
+            provider,
+            subject,
+            state: state ? stateSummary(state) : null,
+            history: history.map(eventSummary),
+          });
           return state || history.length > 0 ? 0 : 1;
         }
         const { c } = out;
@@ -242,7 +264,7 @@ export function opsProgram(): Command {
   const quarantine = program.command('quarantine').description('authentic deliveries that failed validation');
   quarantine
     .command('list')
-    .description('quarantined deliveries with their reasons, newest first')
+    .description('quarantined deliveries with their reasons, newest first (bodies: `events show <key>`)')
     .option('--provider <name>', 'only this provider', knownProvider)
     .option('--all', 'include records already re-ingested')
     .action(async (options, command: Command) =>
@@ -254,7 +276,7 @@ export function opsProgram(): Command {
           })
         ).reverse();
         if (out.json) {
-          out.data(items.map(itemJson));
+          out.data(items.map(quarantineSummary));
           return 0;
         }
         const { c } = out;
@@ -281,7 +303,12 @@ export function opsProgram(): Command {
     .argument('[pk...]', 'quarantine keys (apara#q#…)')
     .option('--all', 'every record still quarantined')
     .option('--provider <name>', 'with --all: only this provider', knownProvider)
-    .option('--retention-days <days>', 'how long re-ingested events are kept', positiveInteger, 30)
+    .option(
+      '--retention-days <days>',
+      "days re-ingested events are kept (at least the provider's retry span)",
+      positiveInteger,
+      30,
+    )
     .action(async (pks: string[], options, command: Command) =>
       withTarget(command, async (target, out) => {
         if (pks.length > 0 && options.all) throw new OpsError('give quarantine keys or --all, not both');

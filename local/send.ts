@@ -5,14 +5,14 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import pc from 'picocolors';
 import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
 import { type LocalKeys, loadLocalKeys } from './localKeys.ts';
 import { localStateDir, readStackFile } from './stackFile.ts';
 
-const PROVIDERS_DIR = new URL('../shared/providers/', import.meta.url).pathname;
+const PROVIDERS_DIR = fileURLToPath(new URL('../shared/providers/', import.meta.url));
 
 export interface Sample {
   provider: string;
@@ -56,7 +56,7 @@ export function samplesFor(provider: string, name = 'all'): Sample[] {
  * @example
  * const answers = await sendSamples('http://127.0.0.1:3000', keys, samplesFor('apara', 'order.completed'));
  */
-export async function sendSamples(
+async function sendSamples(
   baseUrl: string,
   keys: LocalKeys,
   samples: readonly Sample[],

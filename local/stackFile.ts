@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { LocalEndpoints } from './awsClients.ts';
 import type { LocalResources } from './provision.ts';
 
@@ -18,21 +19,21 @@ export interface StackFile extends LocalResources {
 }
 
 /** Raised when no running local stack can be found; its message says what to do. */
-export class StackNotRunningError extends Error {
+class StackNotRunningError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'StackNotRunningError';
   }
 }
 
-const REPO_ROOT = resolve(new URL('..', import.meta.url).pathname);
+const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 /** The git-ignored directory of local state (keys, stack file): `LOCAL_STATE_DIR`, else `<repo>/.local`. */
 export function localStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.LOCAL_STATE_DIR || join(REPO_ROOT, '.local'));
 }
 
-export function stackFilePath(dir = localStateDir()): string {
+function stackFilePath(dir = localStateDir()): string {
   return join(dir, 'stack.json');
 }
 

@@ -22,18 +22,20 @@ export interface ReingestDependencies {
  * - `duplicate`: the event was already stored (a provider retry after the fix): linked, nothing published;
  * - `still_quarantined`: the current schema refuses it too; the record keeps the new reason;
  * - `in_flight`: the same event is being stored right now by an ingest call; try again later;
- * - `skipped`: no such quarantine record, or already re-ingested.
+ * - `skipped`: no such quarantine record, or already re-ingested;
+ * - `failed`: re-ingesting it threw (the store or the publisher failed); the reason is the error's name
+ *   and message, never the body. Re-running the command picks it up again.
  */
 export type ReingestOutcome =
   | { pk: string; result: 'published' | 'duplicate'; eventPk: string; eventId: string; type: string }
   | { pk: string; result: 'stored'; eventPk: string; eventId: string; type: string; reason: string }
   | { pk: string; result: 'still_quarantined'; reason: string }
-  | { pk: string; result: 'in_flight' | 'skipped'; reason: string };
+  | { pk: string; result: 'in_flight' | 'skipped' | 'failed'; reason: string };
 
 const DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600;
 
 /** `apara#q#<content key>` → `apara` */
-export function providerOfKey(pk: string): string {
+function providerOfKey(pk: string): string {
   return pk.split('#')[0] ?? '';
 }
 
@@ -112,7 +114,10 @@ export async function reingest(deps: ReingestDependencies, pk: string): Promise<
   return { ...done, result: 'published' };
 }
 
-/** Re-ingests several records one after the other; `onOutcome` sees each as it is done. */
+/**
+ * Re-ingests several records one after the other; `onOutcome` sees each as it is done. A record that
+ * throws is reported `failed` and the batch goes on with the next one.
+ */
 export async function reingestMany(
   deps: ReingestDependencies,
   pks: readonly string[],
@@ -120,7 +125,13 @@ export async function reingestMany(
 ): Promise<ReingestOutcome[]> {
   const outcomes: ReingestOutcome[] = [];
   for (const pk of pks) {
-    const outcome = await reingest(deps, pk);
+    const outcome = await reingest(deps, pk).catch(
+      (error: unknown): ReingestOutcome => ({
+        pk,
+        result: 'failed',
+        reason: error instanceof Error ? errorField(error) : 'a non-Error value was thrown',
+      }),
+    );
     outcomes.push(outcome);
     onOutcome(outcome);
   }

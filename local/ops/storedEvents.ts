@@ -82,7 +82,7 @@ function timeAndProvider(filter: Pick<EventFilter, 'provider' | 'since' | 'until
 }
 
 /** Whether an event has the given type: the full contract type, or the provider's own event type. */
-export function hasType(event: NormalizedEvent, type: string): boolean {
+function hasType(event: NormalizedEvent, type: string): boolean {
   return event.type === type || event.type === `${event.provider}.${type}`;
 }
 

@@ -10,7 +10,9 @@ import { readCdkOutputs } from '../../local/ops/target.ts';
 import { opsProgram } from '../../local/ops.ts';
 import { writeStackFile } from '../../local/stackFile.ts';
 import type { ProviderModule } from '../../shared/core/providerModule.ts';
+import type { EventStore } from '../../shared/eventStore.ts';
 import { apara } from '../../shared/providers/apara/index.ts';
+import type { EventPublisher } from '../../shared/publisher.ts';
 import { sample } from '../support/samples.ts';
 import { manualClock, publishedEvent, testStack, useLocalServers } from '../support/testStack.ts';
 
@@ -100,6 +102,35 @@ describe('quarantine reingest', () => {
     expect(again).toEqual([expect.objectContaining({ result: 'skipped' })]);
     expect(await scanQuarantine(t.clients.dynamodb, t.resources.table)).toHaveLength(0);
     expect(await t.auditMessages()).toHaveLength(0);
+  });
+});
+
+describe('reingestMany', () => {
+  it('reports a key whose re-ingest throws as failed (name and message only) and goes on with the next', async () => {
+    const secret = 'IBAN DE89370400440532013000';
+    const store = {
+      async get(pk: string) {
+        if (pk === 'apara#q#broken') throw new TypeError('store unavailable');
+        if (pk === 'apara#q#body')
+          throw Object.assign(new Error('conditional check failed'), { body: secret });
+        return undefined;
+      },
+    } as unknown as EventStore;
+    const seen: string[] = [];
+
+    const outcomes = await reingestMany(
+      { store, publisher: {} as EventPublisher },
+      ['apara#q#broken', 'apara#q#body', 'apara#q#gone'],
+      (outcome) => seen.push(outcome.pk),
+    );
+
+    expect(outcomes).toEqual([
+      { pk: 'apara#q#broken', result: 'failed', reason: 'TypeError: store unavailable' },
+      { pk: 'apara#q#body', result: 'failed', reason: 'Error: conditional check failed' },
+      expect.objectContaining({ pk: 'apara#q#gone', result: 'skipped' }),
+    ]);
+    expect(seen).toEqual(['apara#q#broken', 'apara#q#body', 'apara#q#gone']);
+    expect(JSON.stringify(outcomes)).not.toContain(secret);
   });
 });
 

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const PROVIDERS_DIR = new URL('../../shared/providers/', import.meta.url).pathname;
+const PROVIDERS_DIR = fileURLToPath(new URL('../../shared/providers/', import.meta.url));
 
 /** The documented sample bodies of a provider, byte for byte, by file name (without `.json`). */
 export function samplesOf(provider: string): Map<string, Buffer> {
