@@ -4,9 +4,18 @@ import type { Headers } from '../../shared/core/providerModule.ts';
 import { apara } from '../../shared/providers/apara/index.ts';
 import { sign } from '../../shared/providers/apara/sign.ts';
 import { verify } from '../../shared/providers/apara/verify.ts';
-import { accepted, flipByte, providerTests, RECEIVED_AT, reason } from '../support/providerFixtures.ts';
+import {
+  accepted,
+  type Edit,
+  flipByte,
+  providerTests,
+  RECEIVED_AT,
+  reason,
+} from '../support/providerFixtures.ts';
 
 const KEY = 'apara-test-secret';
+/** A person's name, put where it does not belong: a reason must never quote it. */
+const PERSONAL = 'Priya Raman-Sharma';
 const aparaTests = providerTests(apara, { keys: [KEY] }, (body) => sign(body, KEY, RECEIVED_AT));
 const { sampleBody, editedBody, deliver } = aparaTests;
 
@@ -146,6 +155,27 @@ describe('APARA validation', () => {
     expect(reason(result)).toContain(`${path}: `);
     expect(reason(result)).not.toMatch(/Aryan|Dev/);
   });
+
+  test.each<[string, Edit]>([
+    ['order.depositAmount', (b) => Object.assign(b.order as object, { depositAmount: PERSONAL })],
+    ['order.withdrawAmount', (b) => Object.assign(b.order as object, { withdrawAmount: PERSONAL })],
+    ['order.createdAt', (b) => Object.assign(b.order as object, { createdAt: PERSONAL })],
+    ['user.createdAt', (b) => Object.assign(b.user as object, { createdAt: PERSONAL })],
+    ['createdAt', (b) => Object.assign(b, { createdAt: PERSONAL })],
+    ['order', (b) => Object.assign(b, { order: PERSONAL })],
+  ])(
+    'a personal string in %s is quarantined, the reason naming the path and never the value',
+    (path, edit) => {
+      const body = editedBody('order.completed', edit);
+      expect(body.toString('utf8')).toContain(JSON.stringify(PERSONAL));
+
+      const result = deliver(body);
+
+      expect(result.kind).toBe('quarantine');
+      expect(reason(result)).toContain(`${path}: `);
+      expect(reason(result)).not.toMatch(/Priya|Raman|Sharma/);
+    },
+  );
 
   test('fields APARA adds are kept in data', () => {
     const body = editedBody('order.completed', (b) => {

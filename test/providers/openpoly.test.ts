@@ -8,6 +8,8 @@ import { verify } from '../../shared/providers/openpoly/verify.ts';
 import { accepted, flipByte, providerTests, RECEIVED_AT, reason } from '../support/providerFixtures.ts';
 
 const KEY = 'whsec_test_current';
+/** A person's name, put where it does not belong: a reason must never quote it. */
+const PERSONAL = 'Priya Raman-Sharma';
 const openpolyTests = providerTests(openpoly, { keys: [KEY] }, (body) => sign(body, KEY, RECEIVED_AT));
 const { sampleBody, editedBody, deliver } = openpolyTests;
 
@@ -111,6 +113,27 @@ describe('OpenPoly validation', () => {
     expect(result.kind).toBe('quarantine');
     expect(reason(result)).toContain(path);
     expect(reason(result)).not.toContain('operator-user-123');
+  });
+
+  test.each([
+    'data.order_id',
+    'data.trade_id',
+    'data.operator_user_id',
+    'data.market_id',
+    'data.external_amount_minor',
+    'data.currency_code',
+  ])('a personal string in %s is quarantined, the reason naming the path and never the value', (path) => {
+    const field = path.slice('data.'.length);
+    const body = editedBody('mini_app.trade.processed', (b) =>
+      Object.assign(b.data as object, { [field]: PERSONAL }),
+    );
+    expect(body.toString('utf8')).toContain(`"${field}":${JSON.stringify(PERSONAL)}`);
+
+    const result = deliver(body);
+
+    expect(result.kind).toBe('quarantine');
+    expect(reason(result)).toContain(`${path}: `);
+    expect(reason(result)).not.toMatch(/Priya|Raman|Sharma/);
   });
 
   test('fields OpenPoly adds are kept in data, digits exact', () => {

@@ -2,7 +2,7 @@ import { pollOnce } from '../../local/queuePoller.ts';
 import { parseJson } from '../../shared/core/losslessJson.ts';
 import { MAX_RECEIVE_COUNT } from '../../shared/resources.ts';
 import { sample } from '../support/samples.ts';
-import { drain, testStack, useLocalServers } from '../support/testStack.ts';
+import { answerOf, drain, testStack, until, useLocalServers } from '../support/testStack.ts';
 
 const localServers = useLocalServers();
 
@@ -23,14 +23,17 @@ describe('the default event handler', () => {
     // Another group.
     await t.deliver('coinme', sample('coinme', 'buy-order-completed'));
 
-    const deadline = Date.now() + 20_000;
-    let deadLettered: string[] = [];
-    while (Date.now() < deadline && !handled.includes('apara.order.asset_deposited')) {
-      await pollOnce(t.clients.sqs, t.resources.handlerQueueUrl, t.stack.eventHandler);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await until(
+      'the event after the poison to be handled',
+      async () => {
+        await pollOnce(t.clients.sqs, t.resources.handlerQueueUrl, t.stack.eventHandler);
+        return handled.includes('apara.order.asset_deposited');
+      },
+      20_000,
+      100,
+    );
     await t.handleAll();
-    deadLettered = await drain(t.clients.sqs, t.resources.handlerDlqUrl);
+    const deadLettered = await drain(t.clients.sqs, t.resources.handlerDlqUrl);
 
     expect(deadLettered).toHaveLength(1);
     expect((parseJson(deadLettered[0] ?? '{}') as { type: string }).type).toBe('apara.order.initiated');
@@ -46,7 +49,14 @@ describe('the default event handler', () => {
   });
 
   it('alerts once per action_required or failed event, with no personal data', async () => {
-    const t = await testStack(localServers());
+    const handled: string[] = [];
+    const t = await testStack(localServers(), {
+      routes: {
+        '*': async (event) => {
+          handled.push(event.type);
+        },
+      },
+    });
     const { CreateQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
     const { SubscribeCommand } = await import('@aws-sdk/client-sns');
     const { QueueUrl = '' } = await t.clients.sqs.send(
@@ -64,20 +74,35 @@ describe('the default event handler', () => {
       }),
     );
 
-    await t.deliver('apara', sample('apara', 'order.fund_failed')); // failed
+    const failed = await t.deliver('apara', sample('apara', 'order.fund_failed')); // failed
     await t.deliver('apara', sample('apara', 'order.completed')); // succeeded: no alert
+    const actionRequired = await t.deliver('openpoly', sample('openpoly', 'mini_app.payout.pending'));
     await t.handleAll();
-    // The same event handled again (a redelivery) must not alert twice.
-    const stored = await t.stack.store.get('apara#EV-241127050552618');
-    if (stored?.event) await t.stack.publisher.publish(stored.event, stored.pk, 'redelivery');
+    // The same events handled again (a redelivery) must not alert twice.
+    const attention = [`apara#${answerOf(failed).id}`, `openpoly#${answerOf(actionRequired).id}`];
+    for (const pk of attention) {
+      const stored = await t.stack.store.get(pk);
+      expect(stored?.event).toBeDefined();
+      if (!stored?.event) throw new Error(`no stored event under ${pk}`);
+      await t.stack.publisher.publish(stored.event, pk, 'redelivery');
+    }
     await t.handleAll();
+    expect(handled.filter((type) => type === 'apara.order.fund_failed')).toHaveLength(2);
+    expect(handled.filter((type) => type === 'openpoly.mini_app.payout.pending')).toHaveLength(2);
 
     const alerts = await drain(t.clients.sqs, QueueUrl);
-    expect(alerts).toHaveLength(1);
-    expect(JSON.parse(alerts[0] ?? '{}')).toMatchObject({
+    expect(alerts).toHaveLength(2);
+    const byType = new Map(alerts.map((a) => [(JSON.parse(a) as { type: string }).type, a]));
+    expect(JSON.parse(byType.get('apara.order.fund_failed') ?? '{}')).toMatchObject({
+      id: 'EV-241127050552618',
       type: 'apara.order.fund_failed',
       outcome: 'failed',
     });
-    expect(alerts[0]).not.toMatch(/Aryan|Dev"|firstName/);
+    expect(JSON.parse(byType.get('openpoly.mini_app.payout.pending') ?? '{}')).toMatchObject({
+      id: 'evt_sample_payout_pending',
+      type: 'openpoly.mini_app.payout.pending',
+      outcome: 'action_required',
+    });
+    for (const alert of alerts) expect(alert).not.toMatch(/Aryan|Dev"|firstName|operator-user-123/);
   });
 });

@@ -76,13 +76,19 @@ export function providerTests(provider: ProviderModule, settings: ProviderSettin
   /**
    * A normalized event meets the contract and equals its reviewed fixture,
    * `test/fixtures/<provider>/<name>.normalized.json`. With `UPDATE_FIXTURES=1` the fixture is written
-   * first: review its diff.
+   * first (then the comparison proves nothing: review its diff). Refused in CI, where nobody reviews.
    */
   const expectReviewedFixture = (name: string, event: NormalizedEvent): void => {
     expect(() => v.parse(NormalizedEventSchema, event)).not.toThrow();
     const dir = new URL(`../fixtures/${provider.name}/`, import.meta.url);
     const fixture = new URL(`${name}.normalized.json`, dir);
     if (process.env.UPDATE_FIXTURES === '1') {
+      if (process.env.CI) {
+        throw new Error(
+          'UPDATE_FIXTURES=1 is refused when CI is set: it would write each fixture and compare it with ' +
+            'itself. Update fixtures locally, review the diff, and commit them.',
+        );
+      }
       mkdirSync(dir, { recursive: true });
       writeFileSync(fixture, `${stringify(event, undefined, 2)}\n`);
     }

@@ -1,17 +1,22 @@
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as v from 'valibot';
+import type { AnswerBody } from '../../functions/ingest/answers.ts';
 import { apiGatewayEvent } from '../../local/apiGatewayEvent.ts';
 import { type AwsClients, localClients } from '../../local/awsClients.ts';
 import { generateKeys, type LocalKeys } from '../../local/localKeys.ts';
 import { buildLocalStack, type LocalStackOptions } from '../../local/localStack.ts';
 import { type LocalResources, type ProvisionOptions, provisionLocal } from '../../local/provision.ts';
 import { localContext, pollOnce } from '../../local/queuePoller.ts';
-import { type LocalServers, startLocalServers } from '../../local/servers.ts';
+import { freePort, type LocalServers, startLocalServers } from '../../local/servers.ts';
 import { type NormalizedEvent, NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
 import { parseJson } from '../../shared/core/losslessJson.ts';
+import { EventStore, type EventStoreOptions } from '../../shared/eventStore.ts';
 import { logSink } from '../../shared/log.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { EVENT_TABLE } from '../../shared/resources.ts';
 import { personalValues } from './samples.ts';
 
 /**
@@ -48,6 +53,130 @@ afterAll(() => {
   const all = capturedLogs.join('\n');
   expect(personalValues(PROVIDER_NAMES).filter((value) => all.includes(value))).toEqual([]);
 });
+
+/**
+ * The log lines written from now on: call before the deliveries a test checks, read after them. Keeps
+ * a test's metric and log checks independent of what earlier tests in the file logged.
+ */
+export function captureLogs(): () => string[] {
+  const since = capturedLogs.length;
+  return () => capturedLogs.slice(since);
+}
+
+/**
+ * Totals of the embedded-metric-format lines among `lines`, keyed `Name{dim=value,…}`, e.g.
+ * `Accepted{provider=apara}` or `Rejected{provider=openpoly,reason=bad_signature}`.
+ */
+export function metricTotals(lines: readonly string[]): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const line of lines.filter((l) => l.includes('"CloudWatchMetrics"'))) {
+    const emf = JSON.parse(line) as Record<string, unknown> & {
+      _aws: {
+        CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[];
+      };
+    };
+    const [directive] = emf._aws.CloudWatchMetrics;
+    if (directive?.Namespace !== 'WebhookIntake') throw new Error(`metric namespace ${directive?.Namespace}`);
+    const dims = (directive.Dimensions[0] ?? []).map((d) => `${d}=${emf[d]}`).join(',');
+    for (const { Name } of directive.Metrics) {
+      const key = `${Name}{${dims}}`;
+      totals.set(key, (totals.get(key) ?? 0) + Number(emf[Name]));
+    }
+  }
+  return totals;
+}
+
+/** The JSON body of an ingest answer; an answer without a body fails the test. */
+export function answerOf(response: APIGatewayProxyStructuredResultV2): AnswerBody {
+  if (typeof response.body !== 'string') throw new Error(`answer ${response.statusCode} has no body`);
+  return JSON.parse(response.body) as AnswerBody;
+}
+
+/**
+ * Polls `condition` (every `intervalMs`) until it holds; fails with `what` once `deadlineMs` has passed.
+ * Every wait in a test has a deadline, so a broken behaviour fails instead of hanging.
+ */
+export async function until(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  deadlineMs = 10_000,
+  intervalMs = 10,
+): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() >= deadline) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** An SNS client on the local servers whose every call fails: SNS is down for the ingest path. */
+export function failingSns(servers: LocalServers): SNSClient {
+  const sns = localClients(servers.endpoints).sns;
+  sns.send = async () => {
+    throw new Error('injected: SNS unavailable');
+  };
+  return sns;
+}
+
+/**
+ * An SNS client whose publish never returns: the invocation dies at that point. `reached()` says
+ * whether an invocation got that far.
+ */
+export function hangingSns(servers: LocalServers): { sns: SNSClient; reached: () => boolean } {
+  const sns = localClients(servers.endpoints).sns;
+  let reached = false;
+  sns.send = () => {
+    reached = true;
+    return new Promise(() => undefined) as never;
+  };
+  return { sns, reached: () => reached };
+}
+
+/** An event store whose DynamoDB endpoint is a closed port: every call fails at once. */
+export async function unreachableStore(leaseMs = 10_000): Promise<EventStore> {
+  const deadPort = await freePort();
+  return new EventStore(
+    new DynamoDBClient({
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${deadPort}`,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    }),
+    { table: 'any', leaseMs },
+  );
+}
+
+/**
+ * An event store on the local DynamoDB whose client throws for the commands `fails` picks (every
+ * other command goes through). `failures()` counts the injected errors.
+ */
+export function faultyStore(
+  servers: LocalServers,
+  options: EventStoreOptions,
+  fails: (command: unknown) => boolean,
+): { store: EventStore; failures: () => number } {
+  const dynamodb = localClients(servers.endpoints).dynamodb;
+  const send = dynamodb.send.bind(dynamodb) as (command: unknown) => Promise<unknown>;
+  let failures = 0;
+  dynamodb.send = (async (command: unknown) => {
+    if (fails(command)) {
+      failures += 1;
+      throw new Error('injected: DynamoDB request failed');
+    }
+    return send(command);
+  }) as typeof dynamodb.send;
+  return { store: new EventStore(dynamodb, options), failures: () => failures };
+}
+
+/** The UpdateItem that puts an event in the sweeper's pending index (a SET of its partition key). */
+export function setsPendingMark(command: unknown): boolean {
+  if (!(command instanceof UpdateItemCommand)) return false;
+  const { UpdateExpression = '', ExpressionAttributeNames = {} } = command.input;
+  const setClause = UpdateExpression.split(/\b(?:REMOVE|ADD|DELETE)\b/)[0] ?? '';
+  return Object.entries(ExpressionAttributeNames).some(
+    ([alias, name]) => name === EVENT_TABLE.pendingIndex.partitionKey && setClause.includes(alias),
+  );
+}
 
 let counter = 0;
 
