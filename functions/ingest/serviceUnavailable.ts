@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DEFAULT_LEASE_MS } from '../../shared/eventStore.ts';
 import { errorField, log } from '../../shared/log.ts';
 import { retryLater } from './answers.ts';
 
@@ -18,7 +19,9 @@ export function serviceUnavailable<TContext extends Context>(
   > = (request) => {
     if (request.response !== undefined) return;
     log.error('delivery not accepted: internal error', { provider, error: errorField(request.error) });
-    request.response = retryLater(5);
+    // No sooner than a stored-but-unpublished attempt's lease runs out: a retry before it only meets
+    // the same record still held.
+    request.response = retryLater(Math.ceil(DEFAULT_LEASE_MS / 1000));
   };
   return { onError: serviceUnavailableOnError };
 }

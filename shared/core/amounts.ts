@@ -1,4 +1,5 @@
 import { isLosslessNumber } from 'lossless-json';
+import * as v from 'valibot';
 import type { ContractAmount } from '../contract/eventContract.ts';
 import { ISO4217 } from './iso4217.generated.ts';
 
@@ -83,3 +84,16 @@ export function amountFromMinor(value: unknown, currency: unknown, exponent?: nu
   const decimal = fromMinorUnits(value, digits);
   return decimal === undefined ? undefined : { value: decimal, currency: known?.code ?? String(currency) };
 }
+
+/**
+ * A currency or asset code as providers send it: an ISO 4217 code ("EUR") or a token symbol ("USDC",
+ * "EURe"). Letters and digits only, so free text (a name in the wrong field) is quarantined rather
+ * than published as a currency.
+ */
+export const AssetCodeSchema = v.pipe(
+  v.custom<string>(
+    (input) => typeof input === 'string' && /^[A-Za-z][A-Za-z0-9]{1,11}$/.test(input),
+    'expected a currency code',
+  ),
+  v.description('ISO 4217 code or token symbol, e.g. "EUR", "USDC".'),
+);

@@ -159,6 +159,8 @@ describe('APARA validation', () => {
   test.each<[string, Edit]>([
     ['order.depositAmount', (b) => Object.assign(b.order as object, { depositAmount: PERSONAL })],
     ['order.withdrawAmount', (b) => Object.assign(b.order as object, { withdrawAmount: PERSONAL })],
+    ['order.depositCurrency', (b) => Object.assign(b.order as object, { depositCurrency: PERSONAL })],
+    ['order.withdrawCurrency', (b) => Object.assign(b.order as object, { withdrawCurrency: PERSONAL })],
     ['order.createdAt', (b) => Object.assign(b.order as object, { createdAt: PERSONAL })],
     ['user.createdAt', (b) => Object.assign(b.user as object, { createdAt: PERSONAL })],
     ['createdAt', (b) => Object.assign(b, { createdAt: PERSONAL })],

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { AssetCodeSchema } from '../../core/amounts.ts';
 import { JsonNumberSchema } from '../../core/losslessJson.ts';
 import { TimestampSchema } from '../../core/timestamps.ts';
 
@@ -31,20 +32,12 @@ export const AparaUserSchema = v.looseObject({
 export const AparaOrderSchema = v.looseObject({
   orderId: v.pipe(v.string(), v.description('APARA order id ("OR-…"), equal to `entityId`.')),
   type: optionalText('Order type, e.g. "gaming".'),
-  depositCurrency: v.pipe(
-    v.string(),
-    v.minLength(1),
-    v.description('Currency the user pays in, e.g. "EUR".'),
-  ),
+  depositCurrency: v.pipe(AssetCodeSchema, v.description('Currency the user pays in, e.g. "EUR".')),
   depositAmount: v.pipe(
     JsonNumberSchema,
     v.description('Amount the user pays, in `depositCurrency` (0 until known).'),
   ),
-  withdrawCurrency: v.pipe(
-    v.string(),
-    v.minLength(1),
-    v.description('Asset delivered to the wallet, e.g. "USDC".'),
-  ),
+  withdrawCurrency: v.pipe(AssetCodeSchema, v.description('Asset delivered to the wallet, e.g. "USDC".')),
   withdrawAmount: v.pipe(
     JsonNumberSchema,
     v.description('Amount delivered, in `withdrawCurrency`, e.g. 24.843798 (exact digits kept).'),

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { AssetCodeSchema } from '../../core/amounts.ts';
 import { isLosslessNumber, type LosslessNumber } from '../../core/losslessJson.ts';
 import { isReadableTimestamp } from '../../core/timestamps.ts';
 
@@ -42,7 +43,7 @@ export const UserInputAmountSchema = v.looseObject({
     v.regex(/^-?\d+(\.\d+)?$/),
     v.description('Decimal amount as text, e.g. "59" or "55.0"; kept exactly.'),
   ),
-  currency: v.pipe(v.string(), v.minLength(1), v.description('Currency code, e.g. "USD".')),
+  currency: v.pipe(AssetCodeSchema, v.description('Currency code, e.g. "USD".')),
 });
 
 export const OrderTemplateDataSchema = v.looseObject({
