@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { stopProcess } from '../local/servers.ts';
 import { ROOT } from './bundle.ts';
 
 /** A tsx child process that announced itself with one JSON line on stdout. */
@@ -58,17 +59,12 @@ export async function startReadyChild<T>(
     });
   });
   child.stdout?.resume();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
     info,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
       child.stdin?.end();
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      await stopProcess(child, 5000);
     },
   };
 }

@@ -13,7 +13,7 @@ import {
 import autocannon from 'autocannon';
 import { localClients } from '../local/awsClients.ts';
 import { loadLocalKeys } from '../local/localKeys.ts';
-import { freePort } from '../local/servers.ts';
+import { freePort, stopProcess } from '../local/servers.ts';
 import { readStackFile } from '../local/stackFile.ts';
 import { EntityStateStore } from '../shared/entityState.ts';
 import { ROOT } from './bundle.ts';
@@ -175,7 +175,7 @@ export async function measureThroughput(
       stack: 'local/start.ts',
     };
   } finally {
-    await stopChild(child);
+    await stopProcess(child, 15_000);
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
@@ -328,14 +328,4 @@ function waitForLine(child: ChildProcess, line: string, timeoutMs: number): Prom
       finish(new Error(`local/start.ts exited (code ${code})\n${output.slice(-2000)}`)),
     );
   });
-}
-
-/** SIGTERM (start.ts stops its servers, Java included), SIGKILL after 15 s. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
 }

@@ -149,11 +149,12 @@ async function waitForDynamo(endpoint: string, java: ChildProcess, stderr: () =>
   }
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
+/** Asks a child process to stop (SIGTERM), forces it after `graceMs` (SIGKILL), and waits for its exit. */
+export async function stopProcess(child: ChildProcess, graceMs = 3000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }
