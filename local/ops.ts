@@ -397,8 +397,6 @@ export function opsProgram(): Command {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  // The SDK's notice that future versions need Node 22 would open every command's output.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   opsProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {

@@ -133,6 +133,7 @@ async function main(argv: string[]): Promise<number> {
     options.json ? process.stdout.write(`${JSON.stringify(answer)}\n`) : printAnswer(answer),
   );
   if (!options.json && answers.length > 1) process.stdout.write(`${summary(answers)}\n`);
+  if (!options.json) process.stdout.write(pc.dim(`(sent with Node ${process.version})\n`));
   return answers.every((a) => a.status >= 200 && a.status < 300) ? 0 : 1;
 }
 

@@ -83,8 +83,6 @@ class Shutdown {
 }
 
 async function main(): Promise<void> {
-  // The SDK's notice that future versions need Node 22 would open every run; it concerns upgrades, not this run.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   hideMetricLines();
   const shutdown = new Shutdown();
   let ready = false;
@@ -211,7 +209,7 @@ function banner(info: StackFile, http: HttpServer, keys: LocalKeys, stateDir: st
   };
   const lines = [
     '',
-    `${pc.green('Webhook intake running locally')} ${pc.dim(`(DynamoDB Local ${info.endpoints.dynamodb}, SNS/SQS ${info.endpoints.sqs})`)}`,
+    `${pc.green('Webhook intake running locally')} ${pc.dim(`(Node ${process.version}, DynamoDB Local ${info.endpoints.dynamodb}, SNS/SQS ${info.endpoints.sqs})`)}`,
     '',
     ...urls,
     '',
