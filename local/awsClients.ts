@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -11,6 +12,7 @@ export interface LocalEndpoints {
 
 export interface AwsClients {
   dynamodb: DynamoDBClient;
+  streams: DynamoDBStreamsClient;
   sns: SNSClient;
   sqs: SQSClient;
 }
@@ -22,6 +24,7 @@ export function localClients(endpoints: LocalEndpoints): AwsClients {
   const base = { region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 2 };
   return {
     dynamodb: new DynamoDBClient({ ...base, endpoint: endpoints.dynamodb }),
+    streams: new DynamoDBStreamsClient({ ...base, endpoint: endpoints.dynamodb }),
     sns: new SNSClient({ ...base, endpoint: endpoints.sns }),
     sqs: new SQSClient({ ...base, endpoint: endpoints.sqs }),
   };

@@ -1,7 +1,7 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { makeEventHandler, type TypedHandler } from '../functions/event-handler/eventHandler.ts';
 import { makeIngestHandler } from '../functions/ingest/ingestHandler.ts';
-import { sweep } from '../functions/sweeper/sweep.ts';
+import { makeStreamPublisher } from '../functions/stream-publisher/streamPublisher.ts';
 import type { ProviderModule } from '../shared/core/providerModule.ts';
 import { EntityStateStore } from '../shared/entityState.ts';
 import { EventStore } from '../shared/eventStore.ts';
@@ -11,18 +11,20 @@ import { EventPublisher } from '../shared/publisher.ts';
 import type { AwsClients } from './awsClients.ts';
 import type { LocalKeys } from './localKeys.ts';
 import type { LocalResources } from './provision.ts';
+import { type StreamPoller, type StreamPollerOptions, startStreamPoller } from './streamPoller.ts';
 
 export interface LocalStackOptions {
   clients: AwsClients;
   resources: LocalResources;
   keys: LocalKeys;
-  leaseMs?: number;
   retentionSeconds?: number;
   clock?: () => Date;
   /** The SNS client the ingest path publishes with (tests wrap it to inject failures). */
   ingestSns?: SNSClient;
   /** The EventStore the ingest path stores with (tests wrap it to inject failures). */
   ingestStore?: EventStore;
+  /** The SNS client the stream publisher publishes with (tests wrap it to inject failures). */
+  streamSns?: SNSClient;
   routes?: Record<string, TypedHandler>;
   /** Per provider settings such as a custom signature header. */
   signatureHeaders?: Record<string, string>;
@@ -30,13 +32,13 @@ export interface LocalStackOptions {
 
 /**
  * The same handlers that run in Lambda, wired to the local servers: one ingest handler per provider,
- * the sweeper and the default event handler.
+ * the stream publisher (started on the table's stream with `startStreamPublisher`) and the default
+ * event handler.
  */
 export async function buildLocalStack(options: LocalStackOptions) {
   const providers = await loadProviders();
   const { clients, resources } = options;
-  const leaseMs = options.leaseMs ?? 15_000;
-  const store = new EventStore(clients.dynamodb, { table: resources.table, leaseMs });
+  const store = new EventStore(clients.dynamodb, resources.table);
   const publisher = new EventPublisher(clients.sns, resources.topicArn);
   const ingestStore = options.ingestStore ?? store;
   const ingestPublisher = options.ingestSns
@@ -61,7 +63,10 @@ export async function buildLocalStack(options: LocalStackOptions) {
     }),
   );
 
-  const states = new EntityStateStore(clients.dynamodb, resources.table);
+  const streamPublisher = makeStreamPublisher({
+    publisher: options.streamSns ? new EventPublisher(options.streamSns, resources.topicArn) : publisher,
+  });
+  const states = new EntityStateStore(store);
   const eventHandler = makeEventHandler({
     states,
     store,
@@ -75,12 +80,15 @@ export async function buildLocalStack(options: LocalStackOptions) {
     states,
     publisher,
     ingest,
+    streamPublisher,
     eventHandler,
-    sweep: (clock?: () => Date) =>
-      sweep({
-        store,
-        publisher,
-        ...(clock ? { clock } : options.clock ? { clock: options.clock } : {}),
+    /** Runs the stream publisher on the table's stream, as Lambda's event source mapping does. */
+    startStreamPublisher: (overrides: Partial<StreamPollerOptions> = {}): StreamPoller =>
+      startStreamPoller({
+        streams: clients.streams,
+        streamArn: resources.streamArn,
+        handler: streamPublisher,
+        ...overrides,
       }),
   };
 }

@@ -12,18 +12,12 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { OUTCOMES, type Outcome } from '../shared/contract/eventContract.ts';
 import type { EntityState } from '../shared/entityState.ts';
-import type { StoredItem } from '../shared/eventStore.ts';
+import type { StoredEvent, StoredItem } from '../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
 import { colorOutcome, colorStatus, itemJson, makeOutput, type Output, parseTime } from './ops/output.ts';
 import { type ReingestOutcome, reingestMany } from './ops/reingest.ts';
 import { replay } from './ops/replay.ts';
-import {
-  entityHistory,
-  findStored,
-  type StoredEvent,
-  scanEvents,
-  scanQuarantine,
-} from './ops/storedEvents.ts';
+import { entityHistory, findStored } from './ops/storedEvents.ts';
 import { type OpsTarget, resolveTarget, type TargetOptions } from './ops/target.ts';
 
 interface GlobalOptions extends TargetOptions {
@@ -115,13 +109,9 @@ function showItem(out: Output, item: StoredItem): void {
   const { c } = out;
   out.table([
     [c.dim('key'), c.bold(item.pk)],
-    [
-      c.dim('status'),
-      colorStatus(c, item.status) + (item.pending ? c.yellow(' (waiting for the sweeper)') : ''),
-    ],
+    [c.dim('status'), colorStatus(c, item.status)],
     [c.dim('received'), item.receivedAt.toISOString()],
     [c.dim('expires'), item.expiresAt.toISOString()],
-    ...(item.leaseUntil ? [[c.dim('lease until'), item.leaseUntil.toISOString()]] : []),
   ]);
   if (item.event) {
     out.line(c.dim('event:'));
@@ -183,7 +173,7 @@ export function opsProgram(): Command {
     .option('--limit <n>', 'at most this many', positiveInteger, 50)
     .action(async (options, command: Command) =>
       withTarget(command, async (target, out) => {
-        const found = await scanEvents(target.dynamodb, target.table, {
+        const found = await target.store.scanEvents({
           provider: options.provider,
           type: options.type,
           outcome: options.outcome as Outcome | undefined,
@@ -206,7 +196,7 @@ export function opsProgram(): Command {
     .argument('<pk-or-id>', 'its key (apara#EV-…) or its event id')
     .action(async (pkOrId: string, _options, command: Command) =>
       withTarget(command, async (target, out) => {
-        const items = await findStored(target.store, target.dynamodb, pkOrId);
+        const items = await findStored(target.store, pkOrId);
         if (items.length === 0)
           throw new OpsError(`nothing stored under "${pkOrId}" (as a key, or as an event id)`);
         if (out.json) out.data(items.map(itemJson));
@@ -228,7 +218,7 @@ export function opsProgram(): Command {
       withTarget(command, async (target, out) => {
         const [state, history] = await Promise.all([
           target.states.get(provider, subject),
-          entityHistory(target.dynamodb, target.table, provider, subject),
+          entityHistory(target.store, provider, subject),
         ]);
         if (out.json) {
           out.data({
@@ -270,7 +260,7 @@ export function opsProgram(): Command {
     .action(async (options, command: Command) =>
       withTarget(command, async (target, out) => {
         const items = (
-          await scanQuarantine(target.dynamodb, target.table, {
+          await target.store.scanQuarantine({
             provider: options.provider,
             includeResolved: options.all === true,
           })
@@ -314,7 +304,7 @@ export function opsProgram(): Command {
         if (pks.length > 0 && options.all) throw new OpsError('give quarantine keys or --all, not both');
         const keys =
           options.all === true
-            ? (await scanQuarantine(target.dynamodb, target.table, { provider: options.provider })).map(
+            ? (await target.store.scanQuarantine({ provider: options.provider })).map(
                 (i) => i.pk,
               )
             : pks;
@@ -363,7 +353,7 @@ export function opsProgram(): Command {
               })
             : undefined;
         const report = await replay(
-          { dynamodb: target.dynamodb, table: target.table, publisher },
+          { store: target.store, publisher },
           { provider: options.provider, since, until, dryRun },
           (done, total) => (done === 0 ? bar?.start(total, 0) : bar?.update(done)),
         );

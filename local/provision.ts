@@ -1,5 +1,6 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
   UpdateTimeToLiveCommand,
@@ -19,6 +20,8 @@ import type { AwsClients } from './awsClients.ts';
 
 export interface LocalResources {
   table: string;
+  /** The table's stream, read by the stream publisher. */
+  streamArn: string;
   topicArn: string;
   alertsTopicArn: string;
   handlerQueueUrl: string;
@@ -47,7 +50,7 @@ export async function provisionLocal(
 ): Promise<LocalResources> {
   const suffix = options.suffix ?? '';
   const table = `webhook-events${suffix}`;
-  await createEventTable(clients.dynamodb, table);
+  const streamArn = await createEventTable(clients.dynamodb, table);
 
   const fifo = (name: string) => name.replace(/\.fifo$/, `${suffix}.fifo`);
   const { TopicArn: topicArn } = await clients.sns.send(
@@ -83,6 +86,7 @@ export async function provisionLocal(
   }
   return {
     table,
+    streamArn,
     topicArn,
     alertsTopicArn,
     handlerQueueUrl: handler.url,
@@ -91,29 +95,16 @@ export async function provisionLocal(
   };
 }
 
-async function createEventTable(dynamodb: DynamoDBClient, table: string): Promise<void> {
-  const { partitionKey, pendingIndex, ttlAttribute } = EVENT_TABLE;
+async function createEventTable(dynamodb: DynamoDBClient, table: string): Promise<string> {
+  const { partitionKey, ttlAttribute, streamViewType } = EVENT_TABLE;
   try {
     await dynamodb.send(
       new CreateTableCommand({
         TableName: table,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: partitionKey, AttributeType: 'S' },
-          { AttributeName: pendingIndex.partitionKey, AttributeType: 'S' },
-          { AttributeName: pendingIndex.sortKey, AttributeType: 'N' },
-        ],
+        AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
         KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: pendingIndex.name,
-            KeySchema: [
-              { AttributeName: pendingIndex.partitionKey, KeyType: 'HASH' },
-              { AttributeName: pendingIndex.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-        ],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: streamViewType },
       }),
     );
     await dynamodb.send(
@@ -125,6 +116,9 @@ async function createEventTable(dynamodb: DynamoDBClient, table: string): Promis
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }
+  const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: table }));
+  if (!Table?.LatestStreamArn) throw new Error(`table ${table} has no stream`);
+  return Table.LatestStreamArn;
 }
 
 async function createQueueWithDlq(sqs: SQSClient, name: string, dlqName: string, visibilityTimeout: number) {

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole intake on this machine. DynamoDB Local and fauxqs (SNS/SQS) on loopback,
  * provisioned from the same definitions as the CDK stack; the real ingest handlers behind an HTTP
- * server; the handler queue fed to the real event handler; the sweeper on a timer. Ctrl-C stops it all.
+ * server; the table's stream fed to the real stream publisher; the handler queue fed to the real event
+ * handler. Ctrl-C stops it all.
  *
  * Environment: PORT (HTTP, 3000), DYNAMODB_PORT (8000), SQS_PORT (4566), LOCAL_STATE_DIR (.local),
  * LOG_FORMAT (json | pretty), LOCAL_METRICS=1 to also print the EMF metric lines.
@@ -14,15 +15,13 @@ import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
 import { localClients } from './awsClients.ts';
 import { type HttpServer, startHttpServer } from './httpServer.ts';
 import { type LocalKeys, loadLocalKeys } from './localKeys.ts';
-import { buildLocalStack, type LocalStack } from './localStack.ts';
+import { buildLocalStack } from './localStack.ts';
 import { provisionLocal } from './provision.ts';
 import { startPoller } from './queuePoller.ts';
 import { assertPortFree, startLocalServers } from './servers.ts';
 import { localStateDir, removeStackFile, type StackFile, writeStackFile } from './stackFile.ts';
 
 const DEFAULT_PORTS = { http: 3000, dynamodb: 8000, sqs: 4566 } as const;
-/** Lambda's sweeper runs every minute; locally a few seconds, so a failed publish shows up quickly. */
-const SWEEP_EVERY_MS = 5_000;
 const EXAMPLE_PROVIDER = 'apara';
 const EXAMPLE_SAMPLE = 'order.completed';
 
@@ -135,6 +134,7 @@ async function main(): Promise<void> {
     const clients = localClients(servers.endpoints);
     shutdown.add('AWS clients', async () => {
       clients.dynamodb.destroy();
+      clients.streams.destroy();
       clients.sns.destroy();
       clients.sqs.destroy();
     });
@@ -144,8 +144,8 @@ async function main(): Promise<void> {
     const stack = await buildLocalStack({ clients, resources, keys });
     const stopPoller = startPoller(clients.sqs, resources.handlerQueueUrl, stack.eventHandler);
     shutdown.add('queue poller', stopPoller);
-    const stopSweeper = startSweeper(stack);
-    shutdown.add('sweeper', stopSweeper);
+    const streamPublisher = stack.startStreamPublisher();
+    shutdown.add('stream publisher', () => streamPublisher.stop());
 
     const http = await startHttpServer(ports.http, stack.ingest);
     shutdown.add('HTTP server', () => http.close());
@@ -174,27 +174,6 @@ async function main(): Promise<void> {
     process.stderr.write(`${pc.red('Cannot start:')} ${message.split('\n')[0]}\n`);
     process.exit(1);
   }
-}
-
-/** Runs the sweeper every few seconds, one sweep at a time; the returned function waits for the last one. */
-function startSweeper(stack: LocalStack): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = stack
-      .sweep()
-      .then(
-        () => undefined,
-        (error: unknown) => log.warn('sweep failed', { error: errorField(error) }),
-      )
-      .finally(() => {
-        running = undefined;
-      });
-  }, SWEEP_EVERY_MS);
-  return async () => {
-    clearInterval(timer);
-    await running;
-  };
 }
 
 /** The URLs and one example to copy: the npm form, and curl with a real signature of the sample. */

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   type AttributeValue,
@@ -6,66 +5,122 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { NormalizedEvent } from './contract/eventContract.ts';
+import type { NormalizedEvent, Outcome } from './contract/eventContract.ts';
 import { parseJson, stringifyJson } from './core/losslessJson.ts';
 import { EVENT_TABLE } from './resources.ts';
 
-/** Lifecycle of a stored delivery. */
-export type EventStatus = 'received' | 'published' | 'quarantined';
-
 /**
- * What the store says about a delivery it was asked to keep:
- * - `stored`: new (or an expired record overwritten, or a stalled one taken over): this caller must publish it;
- * - `duplicate`: already published (or already quarantined): answer 200, publish nothing;
- * - `in_flight`: another invocation holds it right now: answer 503 with Retry-After.
+ * The event table, and the only code that knows its layout: keys, attribute names, conditions, reads
+ * and scans. Ingest, the stream publisher, re-ingest, replay, the operator CLI and the entity state all
+ * go through it.
+ *
+ * Item kinds, told apart by their key:
+ * - event `<provider>#<dedupe key>` (a conflict: `<provider>#<dedupe key>#<payload hash>`): hash `h`,
+ *   deflated event `e`, receive time `t`, expiry `x`. Only event items carry `h`, which is what the
+ *   stream publisher's event-source filter passes (`EVENT_ITEM_MARKER`).
+ * - quarantine `<provider>#q#<content key>`: status `s`, reason `why`, deflated raw body `b`, headers
+ *   `hd`, `t`, `x`.
+ * - entity state `state#<provider>#<subject>`: order key `o`, last event id `id`, `e`, `x`.
+ * - alert sent `alert#<provider>#<event id>`: `x`.
+ * Attribute names are short on purpose: on-demand writes are billed per 1 KB of item, names included.
  */
-export type ClaimResult =
-  | { kind: 'stored'; pk: string; event: NormalizedEvent; takenOver: boolean }
-  | { kind: 'duplicate'; pk: string; event: NormalizedEvent }
-  | { kind: 'in_flight'; retryAfterSeconds: number };
-
-export interface EventStoreOptions {
-  table: string;
-  /**
-   * How long one attempt holds a new event before another may take it over; longer than the ingest
-   * function's timeout, so a running attempt is never taken over (default 15 s).
-   */
-  leaseMs?: number;
-}
-
-// Attribute names are short on purpose: on-demand writes are billed per 1 KB of item, names included.
 const A = {
   pk: EVENT_TABLE.partitionKey,
-  status: 's',
-  hash: 'h',
-  lease: 'l',
+  hash: EVENT_TABLE.eventItemMarker,
   expiry: EVENT_TABLE.ttlAttribute,
   event: 'e',
   receivedAt: 't',
-  pending: EVENT_TABLE.pendingIndex.partitionKey,
-  due: EVENT_TABLE.pendingIndex.sortKey,
+  status: 's',
   rawBody: 'b',
   headers: 'hd',
   reason: 'why',
-  attempt: 'a',
+  order: 'o',
+  lastEventId: 'id',
 } as const;
 
-/** Default lease of an ingest attempt on a new event. */
-export const DEFAULT_LEASE_MS = 15_000;
+/** Status of a quarantine record. */
+export type QuarantineStatus = 'quarantined' | 'reingested';
 
-/** The value of the pending index's partition key on every waiting event. */
-const PENDING_PARTITION = 'waiting';
+/**
+ * What the store says about an event it was asked to keep:
+ * - `stored`: written now (new, or over an expired record): the stream publishes it, whatever the caller does next;
+ * - `duplicate`: the same content is stored already: it is, or will be, published from there.
+ */
+export type StoreResult =
+  | { kind: 'stored'; pk: string; event: NormalizedEvent }
+  | { kind: 'duplicate'; pk: string; event: NormalizedEvent };
+
+/** A stored item as the operator tools see it: an event or a quarantine record. */
+export interface StoredItem {
+  pk: string;
+  status: 'stored' | QuarantineStatus;
+  receivedAt: Date;
+  expiresAt: Date;
+  event?: NormalizedEvent;
+  quarantine?: { reason: string; rawBody: Buffer; headers: Record<string, string> };
+}
+
+/** A stored item that holds a normalized event. */
+export type StoredEvent = StoredItem & { event: NormalizedEvent };
+
+export interface EventFilter {
+  provider?: string;
+  /** `apara.order.completed`, or the provider's own `order.completed`. */
+  type?: string;
+  outcome?: Outcome;
+  subject?: string;
+  /** Receive time from (inclusive). */
+  since?: Date;
+  /** Receive time until (exclusive), so adjacent ranges never overlap. */
+  until?: Date;
+}
+
+/** How a scan runs: one segment of a parallel scan, and a way to stop it. */
+export interface ScanOptions {
+  /** This worker's segment of a parallel scan (0-based), with `totalSegments`. */
+  segment?: number;
+  totalSegments?: number;
+  signal?: AbortSignal;
+  /** Items read per page (DynamoDB also stops a page at 1 MB). */
+  pageSize?: number;
+}
+
+/** One page of a scan: the items it kept, what it read, and what DynamoDB billed for it. */
+export interface ScanPage<T> {
+  items: T[];
+  scannedCount: number;
+  /** Read capacity units consumed by this page. */
+  consumedReadUnits: number;
+}
+
+/** The conflict of an event: its own key and id, flagged, so it is kept and never taken for a duplicate. */
+export function conflictOf(pk: string, event: NormalizedEvent, hash: string) {
+  return {
+    pk: `${pk}#${hash}`,
+    event: { ...event, id: `${event.id}~${hash.slice(0, 12)}`, conflict: true as const },
+  };
+}
+
+/** The key of an event item. */
+export function eventKey(provider: string, dedupeKey: string): string {
+  return `${provider}#${dedupeKey}`;
+}
+
+/** The provider an item belongs to, from its key (`apara#…` → `apara`). */
+export function providerOfKey(pk: string): string {
+  return pk.slice(0, Math.max(0, pk.indexOf('#')));
+}
 
 const n = (value: number): AttributeValue => ({ N: String(value) });
+const s = (value: string): AttributeValue => ({ S: value });
 
 /** The TTL attribute's value: epoch seconds when an item kept `retentionSeconds` from `now` expires. */
-export function expiry(now: Date, retentionSeconds: number): AttributeValue {
-  return { N: String(Math.floor(now.getTime() / 1000) + retentionSeconds) };
+function expiry(now: Date, retentionSeconds: number): AttributeValue {
+  return n(Math.floor(now.getTime() / 1000) + retentionSeconds);
 }
-const s = (value: string): AttributeValue => ({ S: value });
 
 /** Normalized events are stored deflated: JSON shrinks to about half, which halves the write units. */
 export function packEvent(event: NormalizedEvent): Uint8Array {
@@ -77,175 +132,78 @@ export function unpackEvent(bytes: Uint8Array): NormalizedEvent {
 }
 
 /**
- * The event store on DynamoDB: the durability point of the intake. One conditional write per new
- * event; the status moves `received` → `published`. Expiry and lease are compared inside condition
- * expressions, because TTL deletion is lazy.
+ * A DynamoDB stream image in either form: the SDK's (binary as bytes) or Lambda's event JSON (binary
+ * as base64 text).
+ */
+export type StreamImage = Record<string, { S?: string; N?: string; B?: Uint8Array | string } | object>;
+
+/**
+ * The event held by a new image on the table's stream, or undefined when the image is not an event
+ * item (quarantine records and entity states share the table; the event-source filter drops them
+ * first, this says so again).
+ */
+export function eventOfStreamImage(image: StreamImage | undefined): StoredEvent | undefined {
+  const attr = (name: string) => image?.[name] as { S?: string; N?: string; B?: Uint8Array | string };
+  const bytes = attr(A.event)?.B;
+  if (!image || attr(A.hash)?.S === undefined || bytes === undefined) return undefined;
+  return {
+    pk: attr(A.pk)?.S ?? '',
+    status: 'stored',
+    receivedAt: new Date(Number(attr(A.receivedAt)?.N ?? 0)),
+    expiresAt: new Date(Number(attr(A.expiry)?.N ?? 0) * 1000),
+    event: unpackEvent(typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : bytes),
+  };
+}
+
+/**
+ * The event store on DynamoDB: the durability point of the intake. One conditional PutItem per new
+ * event and nothing else on the way in; the table's stream publishes what is written. Expiry is compared
+ * inside the condition, because TTL deletion is lazy.
  */
 export class EventStore {
-  private readonly options: Required<EventStoreOptions>;
-
   constructor(
     private readonly client: DynamoDBClient,
-    options: EventStoreOptions,
-  ) {
-    this.options = { leaseMs: DEFAULT_LEASE_MS, ...options };
-  }
-
-  get table(): string {
-    return this.options.table;
-  }
+    readonly table: string,
+  ) {}
 
   /**
-   * Keeps a new event, or says what already happened to it. A different payload under a key already
-   * used is a conflict: kept under its own key and id, flagged `conflict`, never dropped.
+   * Keeps a new event, or says it is kept already. A different payload under a key already used is a
+   * conflict: kept under its own key and id, flagged `conflict`, never dropped. The item's receive
+   * time is the event's own `receivedat` (a re-ingested event keeps its original one); its expiry
+   * counts from `now`.
    */
-  async claim(args: {
-    provider: string;
-    dedupeKey: string;
+  async put(args: {
+    pk: string;
     hash: string;
     event: NormalizedEvent;
     retentionSeconds: number;
     now: Date;
-  }): Promise<ClaimResult> {
-    const pk = `${args.provider}#${args.dedupeKey}`;
-    // Marks this attempt's write: if the SDK retries a put whose first try did land, the "existing"
-    // item it finds is our own, not a concurrent delivery.
-    const attempt = randomBytes(6).toString('base64url');
-    const first = await this.putNew(pk, args.hash, args.event, args.retentionSeconds, args.now, attempt);
-    if (first.created || first.old[A.attempt]?.S === attempt)
-      return { kind: 'stored', pk, event: args.event, takenOver: false };
-    // DynamoDB returns the existing item with the failed write; without it nothing can be decided safely.
-    if (first.old[A.hash] === undefined) return { kind: 'in_flight', retryAfterSeconds: 1 };
-    if (first.old[A.hash]?.S === args.hash) return this.resolveExisting(pk, first.old, args.now);
+    abortSignal?: AbortSignal;
+  }): Promise<StoreResult> {
+    const first = await this.putEvent(args.pk, args.event, args);
+    if (first.created) return { kind: 'stored', pk: args.pk, event: args.event };
+    const storedHash = first.old[A.hash]?.S;
+    if (storedHash === undefined) throw new Error(`item ${args.pk} exists but is not an event item`);
+    // The same content again (a provider retry, or an SDK retry of our own write that had landed).
+    if (storedHash === args.hash) return { kind: 'duplicate', pk: args.pk, event: eventOf(first.old) };
 
-    const conflictPk = `${pk}#${args.hash}`;
-    const conflictEvent: NormalizedEvent = {
-      ...args.event,
-      id: `${args.event.id}~${args.hash.slice(0, 12)}`,
-      conflict: true,
-    };
-    const second = await this.putNew(
-      conflictPk,
-      args.hash,
-      conflictEvent,
-      args.retentionSeconds,
-      args.now,
-      attempt,
-    );
-    if (second.created || second.old[A.attempt]?.S === attempt)
-      return { kind: 'stored', pk: conflictPk, event: conflictEvent, takenOver: false };
-    return this.resolveExisting(conflictPk, second.old, args.now);
+    const conflict = conflictOf(args.pk, args.event, args.hash);
+    const second = await this.putEvent(conflict.pk, conflict.event, args);
+    if (second.created) return { kind: 'stored', ...conflict };
+    return { kind: 'duplicate', pk: conflict.pk, event: eventOf(second.old) };
   }
 
-  /** Marks a stored event published; it also leaves the sweeper's index if it was there. */
-  async markPublished(pk: string): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.options.table,
-        Key: { [A.pk]: s(pk) },
-        UpdateExpression: 'SET #s = :published REMOVE #l, #pend, #due',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: {
-          '#pk': A.pk,
-          '#s': A.status,
-          '#l': A.lease,
-          '#pend': A.pending,
-          '#due': A.due,
-        },
-        ExpressionAttributeValues: { ':published': s('published') },
-      }),
-    );
-  }
-
-  /**
-   * Hands a stored event whose publish failed to the sweeper: puts it in the sparse `pending` index
-   * and releases the lease. Only failed publishes pay for this index write. The index has one
-   * partition: it only ever holds the few events waiting for the sweeper.
-   */
-  async markPending(pk: string, now: Date): Promise<void> {
-    await this.client.send(
-      new UpdateItemCommand({
-        TableName: this.options.table,
-        Key: { [A.pk]: s(pk) },
-        UpdateExpression: 'SET #pend = :waiting, #due = :now, #l = :now',
-        ConditionExpression: '#s = :received',
-        ExpressionAttributeNames: { '#s': A.status, '#l': A.lease, '#pend': A.pending, '#due': A.due },
-        ExpressionAttributeValues: {
-          ':waiting': s(PENDING_PARTITION),
-          ':now': n(now.getTime()),
-          ':received': s('received'),
-        },
-      }),
-    );
-  }
-
-  /** Keys of events waiting for the sweeper, oldest first, with the time each has waited since. */
-  async pendingEvents(now: Date, limit = 100): Promise<{ pk: string; due: number }[]> {
-    const { Items = [] } = await this.client.send(
-      new QueryCommand({
-        TableName: this.options.table,
-        IndexName: EVENT_TABLE.pendingIndex.name,
-        KeyConditionExpression: '#pend = :waiting AND #due <= :now',
-        ExpressionAttributeNames: { '#pend': A.pending, '#due': A.due },
-        ExpressionAttributeValues: { ':waiting': s(PENDING_PARTITION), ':now': n(now.getTime()) },
-        Limit: limit,
-      }),
-    );
-    return Items.map((item) => ({ pk: item[A.pk]?.S ?? '', due: Number(item[A.due]?.N ?? 0) }));
-  }
-
-  /**
-   * Takes a received event whose lease has run out (a crashed or failed attempt): returns it to be
-   * published by the caller, or undefined when it is published already or someone else holds it.
-   */
-  async takeOver(pk: string, now: Date): Promise<NormalizedEvent | undefined> {
-    const attempt = await this.tryTakeOver(pk, now);
-    return 'taken' in attempt ? attempt.taken : undefined;
-  }
-
-  /**
-   * The take-over itself. When it loses (published, or held by someone else), the item as it is now
-   * comes back with the failed write, so the caller can tell the two apart without a read.
-   */
-  private async tryTakeOver(
-    pk: string,
-    now: Date,
-  ): Promise<{ taken: NormalizedEvent } | { current: Record<string, AttributeValue> | undefined }> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateItemCommand({
-          TableName: this.options.table,
-          Key: { [A.pk]: s(pk) },
-          UpdateExpression: 'SET #l = :lease',
-          ConditionExpression: '#s = :received AND (attribute_not_exists(#l) OR #l < :now)',
-          ExpressionAttributeNames: { '#s': A.status, '#l': A.lease },
-          ExpressionAttributeValues: {
-            ':lease': n(now.getTime() + this.options.leaseMs),
-            ':now': n(now.getTime()),
-            ':received': s('received'),
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      const bytes = Attributes?.[A.event]?.B;
-      return bytes ? { taken: unpackEvent(bytes) } : { current: Attributes };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { current: error.Item };
-      throw error;
-    }
-  }
-
-  /** Reads one stored item: its status and event, or its quarantine record. */
-  async get(pk: string): Promise<StoredItem | undefined> {
+  /** Reads one stored event or quarantine record. */
+  async get(pk: string, abortSignal?: AbortSignal): Promise<StoredItem | undefined> {
     const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.options.table, Key: { [A.pk]: s(pk) }, ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.table, Key: { [A.pk]: s(pk) }, ConsistentRead: true }),
+      abortSignal ? { abortSignal } : {},
     );
-    return Item ? toStoredItem(Item) : undefined;
+    return Item && (Item[A.event] !== undefined || Item[A.rawBody] !== undefined) ? toStoredItem(Item) : undefined;
   }
 
   /**
-   * Keeps an authentic delivery that is not a readable event, with its raw bytes, the verified
+   * Keeps an authentic delivery that is not a publishable event, with its raw bytes, the verified
    * headers and the reason. Retries of the same bytes collapse onto one record.
    */
   async quarantine(args: {
@@ -283,7 +241,7 @@ export class EventStore {
     if (resolved) values[':reingested'] = s('reingested');
     await this.client.send(
       new UpdateItemCommand({
-        TableName: this.options.table,
+        TableName: this.table,
         Key: { [A.pk]: s(pk) },
         UpdateExpression: resolved ? 'SET #s = :reingested, #why = :why' : 'SET #why = :why',
         ExpressionAttributeNames: resolved ? { '#s': A.status, '#why': A.reason } : { '#why': A.reason },
@@ -292,26 +250,147 @@ export class EventStore {
     );
   }
 
-  private putNew(
-    pk: string,
-    hash: string,
-    event: NormalizedEvent,
+  /**
+   * Stored events matching the filter, page by page, as DynamoDB reads them (not sorted). Provider and
+   * receive time are filtered by DynamoDB; type, outcome and subject live in the deflated event and are
+   * filtered here. A scan reads (and bills) every item of its segment, whatever the filter keeps.
+   */
+  async *eventPages(filter: EventFilter = {}, options: ScanOptions = {}): AsyncGenerator<ScanPage<StoredEvent>> {
+    const condition = receivedBetween(filter);
+    condition.conditions.push('attribute_exists(#h)');
+    condition.names['#h'] = A.hash;
+    for await (const page of this.scan(condition, options)) {
+      const items = page.items
+        .filter((item): item is StoredEvent => item.event !== undefined)
+        .filter(({ event }) => !filter.type || hasType(event, filter.type))
+        .filter(({ event }) => !filter.outcome || event.outcome === filter.outcome)
+        .filter(({ event }) => !filter.subject || event.subject === filter.subject);
+      yield { ...page, items };
+    }
+  }
+
+  /** Stored events matching the filter, oldest received first. */
+  async scanEvents(filter: EventFilter = {}, options: ScanOptions = {}): Promise<StoredEvent[]> {
+    const events: StoredEvent[] = [];
+    for await (const page of this.eventPages(filter, options)) events.push(...page.items);
+    return events.sort(byReceiveTime);
+  }
+
+  /** Quarantine records, page by page; resolved (re-ingested) ones only with `includeResolved`. */
+  async *quarantinePages(
+    filter: Pick<EventFilter, 'provider' | 'since' | 'until'> & { includeResolved?: boolean } = {},
+    options: ScanOptions = {},
+  ): AsyncGenerator<ScanPage<StoredItem>> {
+    const condition = receivedBetween(filter);
+    condition.conditions.push('attribute_exists(#b)');
+    condition.names['#b'] = A.rawBody;
+    if (!filter.includeResolved) {
+      condition.conditions.push('#s = :quarantined');
+      condition.names['#s'] = A.status;
+      condition.values[':quarantined'] = s('quarantined');
+    }
+    yield* this.scan(condition, options);
+  }
+
+  /** Quarantine records, oldest first. */
+  async scanQuarantine(
+    filter: Pick<EventFilter, 'provider' | 'since' | 'until'> & { includeResolved?: boolean } = {},
+    options: ScanOptions = {},
+  ): Promise<StoredItem[]> {
+    const records: StoredItem[] = [];
+    for await (const page of this.quarantinePages(filter, options)) records.push(...page.items);
+    return records.sort(byReceiveTime);
+  }
+
+  /**
+   * Keeps an entity's state if `orderKey` is newer than the one held; false when it was older or the same.
+   * States live as long as events.
+   */
+  async putEntityState(args: {
+    provider: string;
+    subject: string;
+    orderKey: string;
+    event: NormalizedEvent;
+    retentionSeconds: number;
+    now: Date;
+  }): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { [A.pk]: s(stateKey(args.provider, args.subject)) },
+          UpdateExpression: 'SET #o = :o, #id = :id, #e = :e, #x = :x',
+          ConditionExpression: 'attribute_not_exists(#o) OR #o < :o',
+          ExpressionAttributeNames: { '#o': A.order, '#id': A.lastEventId, '#e': A.event, '#x': A.expiry },
+          ExpressionAttributeValues: {
+            ':o': s(args.orderKey),
+            ':id': s(args.event.id),
+            ':e': { B: packEvent(args.event) },
+            ':x': expiry(args.now, args.retentionSeconds),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /** The entity's latest state: the id and the event that set it. */
+  async getEntityState(
+    provider: string,
+    subject: string,
+  ): Promise<{ lastEventId: string; event: NormalizedEvent } | undefined> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { [A.pk]: s(stateKey(provider, subject)) },
+        ConsistentRead: true,
+      }),
+    );
+    const bytes = Item?.[A.event]?.B;
+    if (!Item || !bytes) return undefined;
+    return { lastEventId: Item[A.lastEventId]?.S ?? '', event: unpackEvent(bytes) };
+  }
+
+  /** Whether an operator alert was recorded for this event. */
+  async alertRecorded(event: Pick<NormalizedEvent, 'provider' | 'id'>): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetItemCommand({ TableName: this.table, Key: { [A.pk]: s(alertKey(event)) }, ConsistentRead: true }),
+    );
+    return Item !== undefined;
+  }
+
+  async recordAlert(
+    event: Pick<NormalizedEvent, 'provider' | 'id'>,
     retentionSeconds: number,
     now: Date,
-    attempt: string,
+  ): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: { [A.pk]: s(alertKey(event)), [A.expiry]: expiry(now, retentionSeconds) },
+      }),
+    );
+  }
+
+  private putEvent(
+    pk: string,
+    event: NormalizedEvent,
+    args: { hash: string; retentionSeconds: number; now: Date; abortSignal?: AbortSignal },
   ) {
     return this.putIfAbsent(
       {
         [A.pk]: s(pk),
-        [A.status]: s('received'),
-        [A.hash]: s(hash),
-        [A.lease]: n(now.getTime() + this.options.leaseMs),
-        [A.receivedAt]: n(now.getTime()),
-        [A.expiry]: expiry(now, retentionSeconds),
-        [A.attempt]: s(attempt),
+        [A.hash]: s(args.hash),
+        [A.receivedAt]: n(new Date(event.receivedat).getTime()),
+        [A.expiry]: expiry(args.now, args.retentionSeconds),
         [A.event]: { B: packEvent(event) },
       },
-      now,
+      args.now,
+      true,
+      args.abortSignal,
     );
   }
 
@@ -323,18 +402,20 @@ export class EventStore {
   private async putIfAbsent(
     item: Record<string, AttributeValue>,
     now: Date,
-    returnExisting = true,
+    returnExisting: boolean,
+    abortSignal?: AbortSignal,
   ): Promise<{ created: true } | { created: false; old: Record<string, AttributeValue> }> {
     try {
       await this.client.send(
         new PutItemCommand({
-          TableName: this.options.table,
+          TableName: this.table,
           Item: item,
           ConditionExpression: 'attribute_not_exists(#pk) OR #x < :nowSec',
           ExpressionAttributeNames: { '#pk': A.pk, '#x': A.expiry },
           ExpressionAttributeValues: { ':nowSec': expiry(now, 0) },
           ...(returnExisting ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
         }),
+        abortSignal ? { abortSignal } : {},
       );
       return { created: true };
     } catch (error) {
@@ -343,49 +424,87 @@ export class EventStore {
     }
   }
 
-  private async resolveExisting(
-    pk: string,
-    old: Record<string, AttributeValue>,
-    now: Date,
-  ): Promise<ClaimResult> {
-    const status = old[A.status]?.S as EventStatus | undefined;
-    const stored = old[A.event]?.B;
-    if (status === 'published' && stored) return { kind: 'duplicate', pk, event: unpackEvent(stored) };
-    const lease = Number(old[A.lease]?.N ?? 0);
-    if (lease > now.getTime())
-      return { kind: 'in_flight', retryAfterSeconds: Math.ceil((lease - now.getTime()) / 1000) };
-    const attempt = await this.tryTakeOver(pk, now);
-    if ('taken' in attempt) return { kind: 'stored', pk, event: attempt.taken, takenOver: true };
-    // Someone else took it over between our two requests, or it was just published.
-    const current = attempt.current;
-    const published = current?.[A.status]?.S === 'published' ? current[A.event]?.B : undefined;
-    if (published) return { kind: 'duplicate', pk, event: unpackEvent(published) };
-    return { kind: 'in_flight', retryAfterSeconds: Math.max(1, Math.ceil(this.options.leaseMs / 1000)) };
+  /** Reads the table (or one segment of it) page by page, keeping what the condition lets through. */
+  private async *scan(condition: ScanCondition, options: ScanOptions): AsyncGenerator<ScanPage<StoredItem>> {
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      options.signal?.throwIfAborted();
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: condition.conditions.join(' AND '),
+          ExpressionAttributeNames: condition.names,
+          ...(Object.keys(condition.values).length > 0 ? { ExpressionAttributeValues: condition.values } : {}),
+          Limit: options.pageSize ?? 500,
+          ReturnConsumedCapacity: 'TOTAL',
+          ...(options.totalSegments !== undefined
+            ? { Segment: options.segment ?? 0, TotalSegments: options.totalSegments }
+            : {}),
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+        options.signal ? { abortSignal: options.signal } : {},
+      );
+      startKey = page.LastEvaluatedKey;
+      yield {
+        items: (page.Items ?? []).map(toStoredItem),
+        scannedCount: page.ScannedCount ?? 0,
+        consumedReadUnits: page.ConsumedCapacity?.CapacityUnits ?? 0,
+      };
+    } while (startKey);
   }
 }
 
-/** A stored item as the operator tools and the sweeper see it. */
-export interface StoredItem {
-  pk: string;
-  status: EventStatus | 'reingested';
-  receivedAt: Date;
-  expiresAt: Date;
-  leaseUntil?: Date;
-  pending: boolean;
-  event?: NormalizedEvent;
-  quarantine?: { reason: string; rawBody: Buffer; headers: Record<string, string> };
+interface ScanCondition {
+  conditions: string[];
+  names: Record<string, string>;
+  values: Record<string, AttributeValue>;
 }
 
-export function toStoredItem(item: Record<string, AttributeValue>): StoredItem {
+function receivedBetween(filter: Pick<EventFilter, 'provider' | 'since' | 'until'>): ScanCondition {
+  const condition: ScanCondition = {
+    conditions: ['attribute_exists(#t)'],
+    names: { '#t': A.receivedAt },
+    values: {},
+  };
+  if (filter.provider) {
+    condition.conditions.push('begins_with(#pk, :prefix)');
+    condition.names['#pk'] = A.pk;
+    condition.values[':prefix'] = s(`${filter.provider}#`);
+  }
+  if (filter.since) {
+    condition.conditions.push('#t >= :since');
+    condition.values[':since'] = n(filter.since.getTime());
+  }
+  if (filter.until) {
+    condition.conditions.push('#t < :until');
+    condition.values[':until'] = n(filter.until.getTime());
+  }
+  return condition;
+}
+
+/** Whether an event has the given type: the full contract type, or the provider's own event type. */
+function hasType(event: NormalizedEvent, type: string): boolean {
+  return event.type === type || event.type === `${event.provider}.${type}`;
+}
+
+function byReceiveTime(a: StoredItem, b: StoredItem): number {
+  return a.receivedAt.getTime() - b.receivedAt.getTime();
+}
+
+function eventOf(item: Record<string, AttributeValue>): NormalizedEvent {
+  const bytes = item[A.event]?.B;
+  if (!bytes) throw new Error(`item ${item[A.pk]?.S ?? '?'} holds no event`);
+  return unpackEvent(bytes);
+}
+
+function toStoredItem(item: Record<string, AttributeValue>): StoredItem {
   const rawBody = item[A.rawBody]?.B;
   const eventBytes = item[A.event]?.B;
   return {
     pk: item[A.pk]?.S ?? '',
-    status: (item[A.status]?.S ?? 'received') as StoredItem['status'],
+    status: rawBody ? ((item[A.status]?.S ?? 'quarantined') as QuarantineStatus) : 'stored',
     receivedAt: new Date(Number(item[A.receivedAt]?.N ?? 0)),
     expiresAt: new Date(Number(item[A.expiry]?.N ?? 0) * 1000),
-    ...(item[A.lease]?.N ? { leaseUntil: new Date(Number(item[A.lease]?.N)) } : {}),
-    pending: item[A.pending] !== undefined,
     ...(eventBytes ? { event: unpackEvent(eventBytes) } : {}),
     ...(rawBody
       ? {
@@ -397,4 +516,12 @@ export function toStoredItem(item: Record<string, AttributeValue>): StoredItem {
         }
       : {}),
   };
+}
+
+function stateKey(provider: string, subject: string): string {
+  return `state#${provider}#${subject}`;
+}
+
+function alertKey(event: Pick<NormalizedEvent, 'provider' | 'id'>): string {
+  return `alert#${event.provider}#${event.id}`;
 }

@@ -13,19 +13,18 @@ export const METRIC = {
   conflict: 'Conflict',
   quarantined: 'Quarantined',
   rejected: 'Rejected',
-  inFlight: 'InFlight',
   storeUnavailable: 'StoreUnavailable',
   publishFailed: 'PublishFailed',
   ingestLatency: 'IngestLatency',
-  swept: 'Swept',
-  oldestUnpublishedAge: 'OldestUnpublishedAgeSeconds',
+  streamPublished: 'StreamPublished',
+  unpublishable: 'Unpublishable',
   handled: 'Handled',
   staleIgnored: 'StaleIgnored',
   alertsSent: 'AlertsSent',
 } as const;
 
 /** The `service` dimension of the metrics that are not per provider. */
-export const SERVICE = { sweeper: 'sweeper', eventHandler: 'event-handler' } as const;
+export const SERVICE = { streamPublisher: 'stream-publisher', eventHandler: 'event-handler' } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 type Unit = 'Count' | 'Milliseconds' | 'Seconds';

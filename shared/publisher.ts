@@ -2,10 +2,68 @@ import { createHash } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { NormalizedEvent } from './contract/eventContract.ts';
 import { stringifyJson } from './core/losslessJson.ts';
+import { conflictOf } from './eventStore.ts';
 
-/** SNS (and SQS) take at most 256 KiB per message, attributes included. */
-const MAX_MESSAGE_BYTES = 256 * 1024;
-const ATTRIBUTE_ALLOWANCE = 1024;
+/** SNS's limit on one message: the body plus every attribute's name, data type and value, in bytes. */
+export const MAX_MESSAGE_BYTES = 262_144;
+
+/**
+ * Bounds on what goes into a message's attributes and ids. Subscription filter policies match these
+ * attributes; no real provider type or id comes near them, and keeping them short keeps an event sent
+ * by reference far inside the message limit.
+ */
+export const MESSAGE_BOUNDS = { typeChars: 256, idChars: 1024, subjectChars: 1024 } as const;
+
+/** One SNS message, exactly as it is published. */
+export interface EventMessage {
+  Message: string;
+  MessageGroupId: string;
+  MessageDeduplicationId: string;
+  MessageAttributes: Record<string, { DataType: 'String'; StringValue: string }>;
+}
+
+/**
+ * The message of a stored event, the same for the inline publish at ingest and the stream publisher
+ * (same deduplication id and group, so SNS FIFO collapses the pair). An event whose whole message
+ * would not fit goes by reference: `data` is left out and `dataref` names the stored item.
+ *
+ * @param storeKey the event-store key, used as `dataref` when the event is too large
+ * @param dedupeSalt changes the deduplication id (operator replays must not be swallowed by SNS)
+ */
+export function eventMessage(event: NormalizedEvent, storeKey: string, dedupeSalt = ''): EventMessage {
+  const whole = messageOf(event, stringifyJson(event), dedupeSalt);
+  if (snsMessageBytes(whole) <= MAX_MESSAGE_BYTES) return whole;
+  const { data: _omitted, ...rest } = event;
+  return messageOf(event, stringifyJson({ ...rest, dataref: storeKey }), dedupeSalt);
+}
+
+/** The size of a message as SNS counts it against its limit: body, and each attribute's name, type and value. */
+export function snsMessageBytes(message: Pick<EventMessage, 'Message' | 'MessageAttributes'>): number {
+  let bytes = Buffer.byteLength(message.Message);
+  for (const [name, value] of Object.entries(message.MessageAttributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType) + Buffer.byteLength(value.StringValue);
+  }
+  return bytes;
+}
+
+/**
+ * Why an event could not be published, or undefined when it can. Checked before the event is stored,
+ * so nothing is acknowledged as accepted that no publisher could send: an id, type or subject over its
+ * bound, or a message that does not fit even by reference. Checks the event as a conflict too (a longer
+ * id and key), since the store may keep it as one.
+ */
+export function unpublishableReason(event: NormalizedEvent, storeKey: string, hash: string): string | undefined {
+  if (event.type.length > MESSAGE_BOUNDS.typeChars)
+    return `event type longer than ${MESSAGE_BOUNDS.typeChars} characters`;
+  if (event.id.length > MESSAGE_BOUNDS.idChars) return `event id longer than ${MESSAGE_BOUNDS.idChars} characters`;
+  if (event.subject.length > MESSAGE_BOUNDS.subjectChars)
+    return `event subject longer than ${MESSAGE_BOUNDS.subjectChars} characters`;
+  const conflict = conflictOf(storeKey, event, hash);
+  const bytes = snsMessageBytes(eventMessage(conflict.event, conflict.pk));
+  if (bytes > MAX_MESSAGE_BYTES)
+    return `event message of ${bytes} bytes does not fit SNS's ${MAX_MESSAGE_BYTES} even by reference`;
+  return undefined;
+}
 
 /** Publishes normalized events to the SNS FIFO events topic. */
 export class EventPublisher {
@@ -15,42 +73,34 @@ export class EventPublisher {
   ) {}
 
   /**
-   * One message per event: grouped per business entity (ordered per order or user, parallel across
-   * them), deduplicated by event id (a second publish of the same event within SNS's 5-minute window
-   * is dropped by SNS), with `provider`, `type` and `outcome` attributes for filter policies.
-   * An event too large for one message goes by reference: `data` is left out and `dataref` names the
-   * stored item, so it is never lost.
-   *
-   * @param storeKey the event-store key, used as `dataref` when the event is too large
-   * @param dedupeSalt changes the deduplication id (operator replays must not be swallowed by SNS)
-   * @param abortSignal gives up the publish when signalled (the caller's time budget)
+   * One message per event (see `eventMessage`): grouped per business entity (ordered per order or
+   * user, parallel across them), deduplicated by event id (a second publish of the same event within
+   * SNS's 5-minute window is dropped by SNS), with `provider`, `type` and `outcome` attributes for
+   * filter policies.
    */
   async publish(
     event: NormalizedEvent,
     storeKey: string,
-    dedupeSalt = '',
-    abortSignal?: AbortSignal,
+    options: { dedupeSalt?: string; abortSignal?: AbortSignal } = {},
   ): Promise<void> {
-    let body = stringifyJson(event);
-    if (Buffer.byteLength(body) + ATTRIBUTE_ALLOWANCE > MAX_MESSAGE_BYTES) {
-      const { data: _omitted, ...rest } = event;
-      body = stringifyJson({ ...rest, dataref: storeKey });
-    }
     await this.client.send(
-      new PublishCommand({
-        TopicArn: this.topicArn,
-        Message: body,
-        MessageGroupId: messageGroupId(event),
-        MessageDeduplicationId: digest(`${event.source}\n${event.id}\n${dedupeSalt}`),
-        MessageAttributes: {
-          provider: { DataType: 'String', StringValue: event.provider },
-          type: { DataType: 'String', StringValue: event.type },
-          outcome: { DataType: 'String', StringValue: event.outcome },
-        },
-      }),
-      abortSignal ? { abortSignal } : {},
+      new PublishCommand({ TopicArn: this.topicArn, ...eventMessage(event, storeKey, options.dedupeSalt) }),
+      options.abortSignal ? { abortSignal: options.abortSignal } : {},
     );
   }
+}
+
+function messageOf(event: NormalizedEvent, body: string, dedupeSalt: string): EventMessage {
+  return {
+    Message: body,
+    MessageGroupId: messageGroupId(event),
+    MessageDeduplicationId: digest(`${event.source}\n${event.id}\n${dedupeSalt}`),
+    MessageAttributes: {
+      provider: { DataType: 'String', StringValue: event.provider },
+      type: { DataType: 'String', StringValue: event.type },
+      outcome: { DataType: 'String', StringValue: event.outcome },
+    },
+  };
 }
 
 /** Events of one business entity share a group, so FIFO keeps their order; at most 128 characters. */

@@ -9,11 +9,28 @@ export const EVENT_TABLE = {
   partitionKey: 'pk',
   /** TTL attribute: epoch seconds after which DynamoDB may delete the item (lazily, up to 48 h later). */
   ttlAttribute: 'x',
-  /**
-   * Sparse index of events that were stored but whose publish failed: only those items carry `pend`,
-   * so the sweeper reads a handful of keys instead of the table, and a normal event pays no index write.
-   */
-  pendingIndex: { name: 'pending', partitionKey: 'pend', sortKey: 'due' },
+  /** Carried by event items only (their payload hash): the stream publisher's event source passes these. */
+  eventItemMarker: 'h',
+  /** The stream: every write, as the item looks after it (the publisher needs the new event, nothing else). */
+  streamViewType: 'NEW_IMAGE',
+} as const;
+
+/**
+ * The stream publisher's event-source filter (Lambda's filter-pattern syntax): new event items only,
+ * inserted or written over an expired record. Quarantine records, entity states and alert marks share
+ * the table and never reach the publisher; neither do TTL deletions.
+ */
+export const STREAM_EVENT_FILTER = {
+  eventName: ['INSERT', 'MODIFY'],
+  dynamodb: { NewImage: { [EVENT_TABLE.eventItemMarker]: { S: [{ exists: true }] } } },
+} as const;
+
+/** How the stream publisher reads the stream, in AWS and locally. */
+export const STREAM_PUBLISHER = {
+  batchSize: 100,
+  maxBatchingWindowSeconds: 0,
+  /** Concurrent batches per shard; records of one key stay in order. */
+  parallelizationFactor: 2,
 } as const;
 
 /** The SNS FIFO topic every normalized event is published to. */
@@ -57,6 +74,3 @@ export interface SubscriberQueue {
   /** Another AWS account that owns the consumer and may subscribe its own queue. */
   consumerAccountId?: string;
 }
-
-/** The sweeper's schedule, in minutes. */
-export const SWEEPER_INTERVAL_MINUTES = 1;

@@ -6,17 +6,12 @@ import { EventStore } from '../../shared/eventStore.ts';
 import { CLIENT_CONFIG, numberEnv, requiredEnv } from '../awsConfig.ts';
 import { makeEventHandler } from './eventHandler.ts';
 
-const dynamodb = new DynamoDBClient(CLIENT_CONFIG);
-const table = requiredEnv(ENV.table);
+const store = new EventStore(new DynamoDBClient(CLIENT_CONFIG), requiredEnv(ENV.table));
 
 /** The default consumer Lambda of the handler queue (SQS FIFO, partial batch responses). */
 export const handler = makeEventHandler({
-  states: new EntityStateStore(
-    dynamodb,
-    table,
-    numberEnv(ENV.retentionDays, DEFAULT_RETENTION_DAYS) * 24 * 3600,
-  ),
-  store: new EventStore(dynamodb, { table }),
+  states: new EntityStateStore(store, numberEnv(ENV.retentionDays, DEFAULT_RETENTION_DAYS) * 24 * 3600),
+  store,
   sns: new SNSClient(CLIENT_CONFIG),
   alertsTopicArn: requiredEnv(ENV.alertsTopicArn),
 });

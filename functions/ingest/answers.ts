@@ -2,7 +2,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
 /** The small JSON bodies providers get back (they read only the status; people read the rest). */
 export interface AnswerBody {
-  status: 'accepted' | 'duplicate' | 'quarantined' | 'rejected' | 'unauthorized' | 'retry' | 'unavailable';
+  status: 'accepted' | 'duplicate' | 'quarantined' | 'rejected' | 'unauthorized' | 'unavailable';
   id?: string;
   reason?: string;
 }
@@ -20,6 +20,6 @@ export function answer(
 }
 
 /** 503 with Retry-After: the provider should come back; nothing internal is said. */
-export function retryLater(seconds: number, status: 'retry' | 'unavailable' = 'unavailable') {
-  return answer(503, { status }, { 'retry-after': String(Math.max(1, seconds)) });
+export function retryLater(seconds: number) {
+  return answer(503, { status: 'unavailable' }, { 'retry-after': String(Math.max(1, seconds)) });
 }

@@ -31,7 +31,7 @@ const keys = cachedKeySource(
 export const handler = makeIngestHandler({
   provider,
   keys,
-  store: new EventStore(new DynamoDBClient(CLIENT_CONFIG), { table: requiredEnv(ENV.table) }),
+  store: new EventStore(new DynamoDBClient(CLIENT_CONFIG), requiredEnv(ENV.table)),
   publisher: new EventPublisher(new SNSClient(CLIENT_CONFIG), requiredEnv(ENV.topicArn)),
   retentionSeconds: numberEnv(ENV.retentionDays, DEFAULT_RETENTION_DAYS) * 24 * 3600,
 });

@@ -7,9 +7,9 @@ import type { EventStore } from '../../shared/eventStore.ts';
 import { errorField, log } from '../../shared/log.ts';
 import { METRIC, MetricSet } from '../../shared/metrics.ts';
 import type { KeySource } from '../../shared/providerKeys.ts';
+import { keepEvent } from '../../shared/outbox.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
-import { CLIENT_CONFIG } from '../awsConfig.ts';
-import { answer, retryLater } from './answers.ts';
+import { answer } from './answers.ts';
 import { type CheckedContext, type CheckedRequest, requestChecks } from './requestChecks.ts';
 import { serviceUnavailable } from './serviceUnavailable.ts';
 
@@ -31,12 +31,6 @@ function countRejection(provider: string, reason: string): void {
   const byReason = new MetricSet({ provider, reason: reason.slice(0, 64) });
   byReason.add(METRIC.rejected);
   byReason.flush();
-}
-
-/** Counted once the answer is sure to be 200 (not on the 503 of a failed hand-over). */
-function countAccepted(event: { conflict?: true }, metrics: MetricSet): void {
-  if (event.conflict) metrics.add(METRIC.conflict);
-  metrics.add(METRIC.accepted);
 }
 
 /** Headers the network adds (client addresses, tracing): not the provider's, not kept. */
@@ -69,13 +63,11 @@ function quarantineKey(rawBody: Buffer, headers: Record<string, string>): string
 const REFRESHABLE: ReadonlySet<string> = new Set(['bad_signature', 'no_keys_configured']);
 
 /**
- * Time kept back from the publish for handing the event to the sweeper if the publish fails: one
- * DynamoDB update at its worst (every attempt timing out), with a margin.
+ * The ingest's deadlines. The write gets what is left of the invocation minus the time to answer; the
+ * inline publish at most `publishMs` (the stream publishes the event anyway, so a slow SNS must not
+ * hold the provider's answer), and never past the same reserve.
  */
-const PENDING_MARK_RESERVE_MS =
-  CLIENT_CONFIG.maxAttempts *
-    (CLIENT_CONFIG.requestHandler.connectionTimeout + CLIENT_CONFIG.requestHandler.requestTimeout) +
-  500;
+export const INGEST_BUDGET = { answerReserveMs: 500, publishMs: 1_500 } as const;
 
 /**
  * The ingest Lambda for one provider: authenticate, validate, store durably, publish, answer.
@@ -90,6 +82,22 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
   const { provider, keys, store, publisher } = deps;
   const clock = deps.clock ?? (() => new Date());
   const retentionSeconds = Math.max(deps.retentionSeconds, provider.retrySpanSeconds);
+
+  const quarantine = async (checked: CheckedRequest, reason: string, now: Date, metrics: MetricSet) => {
+    const headers = keptHeaders(checked.headers);
+    const kept = await store.quarantine({
+      provider: provider.name,
+      contentKey: quarantineKey(checked.rawBody, headers),
+      rawBody: checked.rawBody,
+      headers,
+      reason,
+      retentionSeconds,
+      now,
+    });
+    if (!kept.duplicate) metrics.add(METRIC.quarantined);
+    log.warn('delivery quarantined', { provider: provider.name, pk: kept.pk, reason });
+    return answer(200, { status: 'quarantined', reason });
+  };
 
   const handle = async (
     checked: CheckedRequest,
@@ -114,73 +122,53 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
         countRejection(provider.name, result.reason.split(':')[0] ?? 'rejected');
         log.warn('delivery rejected', { provider: provider.name, status: 400, reason: result.reason });
         return answer(400, { status: 'rejected', reason: result.reason });
-      case 'quarantine': {
-        const headers = keptHeaders(checked.headers);
-        const kept = await store.quarantine({
-          provider: provider.name,
-          contentKey: quarantineKey(checked.rawBody, headers),
-          rawBody: checked.rawBody,
-          headers,
-          reason: result.reason,
-          retentionSeconds,
-          now: receivedAt,
-        });
-        if (!kept.duplicate) metrics.add(METRIC.quarantined);
-        log.warn('delivery quarantined', { provider: provider.name, pk: kept.pk, reason: result.reason });
-        return answer(200, { status: 'quarantined', reason: result.reason });
-      }
+      case 'quarantine':
+        return quarantine(checked, result.reason, receivedAt, metrics);
       case 'event':
         break;
     }
 
     const { event } = result;
-    const claim = await store.claim({
-      provider: provider.name,
-      dedupeKey: result.dedupeKey,
-      hash: result.hash,
-      event,
-      retentionSeconds,
-      now: receivedAt,
-    });
+    const budget = () => Math.max(1, remainingMs() - INGEST_BUDGET.answerReserveMs);
+    const kept = await keepEvent(
+      { store, publisher },
+      {
+        provider: provider.name,
+        dedupeKey: result.dedupeKey,
+        hash: result.hash,
+        event,
+        retentionSeconds,
+        now: receivedAt,
+        storeSignal: AbortSignal.timeout(budget()),
+        publishSignal: () => AbortSignal.timeout(Math.min(INGEST_BUDGET.publishMs, budget())),
+      },
+    );
     const fields = { provider: provider.name, eventId: event.id, type: event.type, outcome: event.outcome };
-    if (claim.kind === 'in_flight') {
-      metrics.add(METRIC.inFlight);
-      log.info('delivery in flight elsewhere', { ...fields, retryAfterSeconds: claim.retryAfterSeconds });
-      return retryLater(claim.retryAfterSeconds, 'retry');
+    switch (kept.kind) {
+      case 'unpublishable':
+        return quarantine(checked, kept.reason, receivedAt, metrics);
+      case 'duplicate':
+        metrics.add(METRIC.duplicate);
+        log.info('duplicate delivery', { ...fields, eventId: kept.event.id });
+        return answer(200, { status: 'duplicate', id: kept.event.id });
+      case 'stored':
+        if (!kept.published) {
+          metrics.add(METRIC.publishFailed);
+          log.warn('inline publish failed; the stream publisher publishes the event', {
+            ...fields,
+            error: errorField(kept.error),
+          });
+        }
+        if (kept.event.conflict) metrics.add(METRIC.conflict);
+        metrics.add(METRIC.accepted);
+        log.info(kept.event.conflict ? 'conflicting event accepted' : 'event accepted', {
+          ...fields,
+          eventId: kept.event.id,
+          result: kept.published ? 'published' : 'stored',
+          durationMs: Math.round(performance.now() - started),
+        });
+        return answer(200, { status: 'accepted', id: kept.event.id });
     }
-    if (claim.kind === 'duplicate') {
-      metrics.add(METRIC.duplicate);
-      log.info('duplicate delivery', { ...fields, eventId: claim.event.id });
-      return answer(200, { status: 'duplicate', id: claim.event.id });
-    }
-
-    try {
-      // A publish that hangs is cut off in time to hand the event to the sweeper before the function's
-      // own timeout; the sweeper is the publish's retry.
-      const budgetMs = Math.max(250, remainingMs() - PENDING_MARK_RESERVE_MS);
-      await publisher.publish(claim.event, claim.pk, '', AbortSignal.timeout(budgetMs));
-    } catch (error) {
-      metrics.add(METRIC.publishFailed);
-      log.error('publish failed; handing the event to the sweeper', { ...fields, error: errorField(error) });
-      // If even this fails, the error escapes: 503, and the provider's retry takes the event over.
-      await store.markPending(claim.pk, clock());
-      countAccepted(claim.event, metrics);
-      return answer(200, { status: 'accepted', id: claim.event.id });
-    }
-    countAccepted(claim.event, metrics);
-    try {
-      await store.markPublished(claim.pk);
-    } catch (error) {
-      // Published and stored: acknowledged. A later duplicate may publish again (consumers are idempotent on id).
-      log.warn('could not mark the event published', { ...fields, error: errorField(error) });
-    }
-    log.info(claim.event.conflict ? 'conflicting event accepted' : 'event accepted', {
-      ...fields,
-      eventId: claim.event.id,
-      result: claim.takenOver ? 'taken_over' : 'stored',
-      durationMs: Math.round(performance.now() - started),
-    });
-    return answer(200, { status: 'accepted', id: claim.event.id });
   };
 
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CheckedContext>()

@@ -1,8 +1,10 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DEFAULT_LEASE_MS } from '../../shared/eventStore.ts';
 import { errorField, log } from '../../shared/log.ts';
 import { retryLater } from './answers.ts';
+
+/** How soon a provider may retry after a 503: the store is briefly unavailable, or throttled. */
+const RETRY_AFTER_SECONDS = 5;
 
 /**
  * Any error the pipeline did not answer itself (the store unreachable, a throttle, a bug) becomes a
@@ -19,9 +21,7 @@ export function serviceUnavailable<TContext extends Context>(
   > = (request) => {
     if (request.response !== undefined) return;
     log.error('delivery not accepted: internal error', { provider, error: errorField(request.error) });
-    // No sooner than a stored-but-unpublished attempt's lease runs out: a retry before it only meets
-    // the same record still held.
-    request.response = retryLater(Math.ceil(DEFAULT_LEASE_MS / 1000));
+    request.response = retryLater(RETRY_AFTER_SECONDS);
   };
   return { onError: serviceUnavailableOnError };
 }

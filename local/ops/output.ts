@@ -61,9 +61,8 @@ export function colorOutcome(c: Colors, outcome: Outcome | string): string {
 }
 
 export function colorStatus(c: Colors, status: StoredItem['status']): string {
-  if (status === 'published') return c.green(status);
+  if (status === 'stored') return c.green(status);
   if (status === 'quarantined') return c.yellow(status);
-  if (status === 'received') return c.yellow(status);
   return c.dim(status);
 }
 
@@ -91,12 +90,11 @@ export function parseTime(text: string, now = new Date()): Date {
 
 /** A stored item for `--json`: dates as ISO text, a raw body as text when it is UTF-8 (else base64). */
 export function itemJson(item: StoredItem): Record<string, unknown> {
-  const { quarantine, receivedAt, expiresAt, leaseUntil, ...rest } = item;
+  const { quarantine, receivedAt, expiresAt, ...rest } = item;
   return {
     ...rest,
     receivedAt: receivedAt.toISOString(),
     expiresAt: expiresAt.toISOString(),
-    ...(leaseUntil ? { leaseUntil: leaseUntil.toISOString() } : {}),
     ...(quarantine
       ? {
           quarantine: {

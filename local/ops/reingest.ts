@@ -1,8 +1,9 @@
 import { intake } from '../../shared/core/intake.ts';
 import type { ProviderModule } from '../../shared/core/providerModule.ts';
-import type { EventStore } from '../../shared/eventStore.ts';
+import { type EventStore, providerOfKey } from '../../shared/eventStore.ts';
 import { errorField } from '../../shared/log.ts';
 import { providerNamed } from '../../shared/providers/registry.ts';
+import { keepEvent } from '../../shared/outbox.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
 
 export interface ReingestDependencies {
@@ -17,27 +18,21 @@ export interface ReingestDependencies {
 
 /**
  * What re-ingesting one quarantine record did:
- * - `published`: it is a normal event now, stored and published once;
- * - `stored`: stored, but the publish failed: the sweeper publishes it;
+ * - `published`: it is a normal event now, stored and published;
+ * - `stored`: stored, but the inline publish failed: the stream publisher publishes it;
  * - `duplicate`: the event was already stored (a provider retry after the fix): linked, nothing published;
- * - `still_quarantined`: the current schema refuses it too; the record keeps the new reason;
- * - `in_flight`: the same event is being stored right now by an ingest call; try again later;
+ * - `still_quarantined`: the current schema (or a message bound) refuses it too; the record keeps the new reason;
  * - `skipped`: no such quarantine record, or already re-ingested;
- * - `failed`: re-ingesting it threw (the store or the publisher failed); the reason is the error's name
- *   and message, never the body. Re-running the command picks it up again.
+ * - `failed`: re-ingesting it threw (the store failed); the reason is the error's name and message,
+ *   never the body. Re-running the command picks it up again.
  */
 export type ReingestOutcome =
   | { pk: string; result: 'published' | 'duplicate'; eventPk: string; eventId: string; type: string }
   | { pk: string; result: 'stored'; eventPk: string; eventId: string; type: string; reason: string }
   | { pk: string; result: 'still_quarantined'; reason: string }
-  | { pk: string; result: 'in_flight' | 'skipped' | 'failed'; reason: string };
+  | { pk: string; result: 'skipped' | 'failed'; reason: string };
 
 const DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600;
-
-/** `apara#q#<content key>` → `apara` */
-function providerOfKey(pk: string): string {
-  return pk.split('#')[0] ?? '';
-}
 
 /**
  * The provider module minus its signature check. A quarantined body was authenticated when it arrived
@@ -49,9 +44,9 @@ function alreadyVerified(provider: ProviderModule): ProviderModule {
 }
 
 /**
- * Runs one quarantined delivery through the current schema: it becomes a normal event (stored with
- * the store's conditional write, published, marked published, and the record resolved to the event),
- * or it stays quarantined with the new reason.
+ * Runs one quarantined delivery through the current schema: it becomes a normal event (kept and
+ * published exactly as the ingest keeps one, and the record resolved to the event), or it stays
+ * quarantined with the new reason.
  *
  * @example
  * const outcome = await reingest({ store, publisher }, 'apara#q#Xk3…');
@@ -66,7 +61,7 @@ export async function reingest(deps: ReingestDependencies, pk: string): Promise<
   const name = providerOfKey(pk);
   const provider = await (deps.providerModule ?? providerNamed)(name);
   const { rawBody, headers } = item.quarantine;
-  // The event keeps its original receipt time; the store's lease and expiry count from now.
+  // The event keeps its original receipt time (in the event and the stored item); its expiry counts from now.
   const read = intake(alreadyVerified(provider), rawBody, headers, { keys: [] }, item.receivedAt);
   if (read.kind !== 'event') {
     const reason = read.kind === 'unauthentic' ? `unauthentic: ${read.reason}` : read.reason;
@@ -74,44 +69,27 @@ export async function reingest(deps: ReingestDependencies, pk: string): Promise<
     return { pk, result: 'still_quarantined', reason };
   }
 
-  const now = clock();
-  const claim = await deps.store.claim({
+  const kept = await keepEvent(deps, {
     provider: name,
     dedupeKey: read.dedupeKey,
     hash: read.hash,
     event: read.event,
     retentionSeconds: Math.max(deps.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, provider.retrySpanSeconds),
-    now,
+    now: clock(),
   });
-  if (claim.kind === 'in_flight') {
-    return {
-      pk,
-      result: 'in_flight',
-      reason: `the event is being stored elsewhere; retry in ${claim.retryAfterSeconds} s`,
-    };
+  if (kept.kind === 'unpublishable') {
+    await deps.store.resolveQuarantine(pk, { reason: kept.reason });
+    return { pk, result: 'still_quarantined', reason: kept.reason };
   }
-  const done = { pk, eventPk: claim.pk, eventId: claim.event.id, type: claim.event.type };
-  if (claim.kind === 'duplicate') {
-    await deps.store.resolveQuarantine(pk, { eventPk: claim.pk });
-    return { ...done, result: 'duplicate' };
-  }
-
-  try {
-    await deps.publisher.publish(claim.event, claim.pk);
-  } catch (error) {
-    // Stored is durable: hand it to the sweeper, as the ingest path does.
-    await deps.store.markPending(claim.pk, clock());
-    await deps.store.resolveQuarantine(pk, { eventPk: claim.pk });
-    return {
-      ...done,
-      result: 'stored',
-      reason: `publish failed (${errorField(error)}); the sweeper publishes it`,
-    };
-  }
-  // Published: a failure to mark it only means a later duplicate delivery may publish it again.
-  await deps.store.markPublished(claim.pk).catch(() => undefined);
-  await deps.store.resolveQuarantine(pk, { eventPk: claim.pk });
-  return { ...done, result: 'published' };
+  await deps.store.resolveQuarantine(pk, { eventPk: kept.pk });
+  const done = { pk, eventPk: kept.pk, eventId: kept.event.id, type: kept.event.type };
+  if (kept.kind === 'duplicate') return { ...done, result: 'duplicate' };
+  if (kept.published) return { ...done, result: 'published' };
+  return {
+    ...done,
+    result: 'stored',
+    reason: `inline publish failed (${errorField(kept.error)}); the stream publisher publishes it`,
+  };
 }
 
 /**

@@ -1,11 +1,9 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventStore, StoredEvent } from '../../shared/eventStore.ts';
 import { errorField } from '../../shared/log.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
-import { type StoredEvent, scanEvents } from './storedEvents.ts';
 
 export interface ReplayDependencies {
-  dynamodb: DynamoDBClient;
-  table: string;
+  store: EventStore;
   publisher: EventPublisher;
 }
 
@@ -45,7 +43,7 @@ export async function replay(
 ): Promise<ReplayReport> {
   if (!(request.since < request.until))
     throw new Error('the time range is empty: --since must be before --until');
-  const events = await scanEvents(deps.dynamodb, deps.table, {
+  const events = await deps.store.scanEvents({
     provider: request.provider,
     since: request.since,
     until: request.until,
@@ -57,7 +55,7 @@ export async function replay(
   onProgress(0, events.length);
   for (const [index, { pk, event }] of events.entries()) {
     try {
-      await deps.publisher.publish({ ...event, replayed: true }, pk, salt);
+      await deps.publisher.publish({ ...event, replayed: true }, pk, { dedupeSalt: salt });
       report.published += 1;
     } catch (error) {
       report.failed.push({ pk, error: errorField(error) });

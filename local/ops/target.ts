@@ -30,9 +30,6 @@ export interface TargetOptions {
   outputs?: string;
 }
 
-/** The lease an operator command holds on an event it stores (as the ingest Lambda does). */
-const LEASE_MS = 15_000;
-
 /**
  * AWS when a table (or a CDK outputs file) is given, with the default credential chain and region;
  * otherwise the local stack described by `.local/stack.json`.
@@ -71,14 +68,15 @@ function makeTarget(
   table: string,
   topicArn?: string,
 ): OpsTarget {
+  const store = new EventStore(dynamodb, table);
   return {
     label,
     dynamodb,
     sns,
     table,
     ...(topicArn ? { topicArn } : {}),
-    store: new EventStore(dynamodb, { table, leaseMs: LEASE_MS }),
-    states: new EntityStateStore(dynamodb, table),
+    store,
+    states: new EntityStateStore(store),
     publisher() {
       if (!topicArn)
         throw new Error('this command publishes: give the events topic with --topic-arn (or --outputs)');

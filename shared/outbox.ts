@@ -1,0 +1,64 @@
+import type { NormalizedEvent } from './contract/eventContract.ts';
+import { type EventStore, eventKey } from './eventStore.ts';
+import { type EventPublisher, unpublishableReason } from './publisher.ts';
+
+/**
+ * What keeping one event did:
+ * - `stored`: written now; `published` says whether the inline publish went out (when it did not, the
+ *   stream publisher publishes it: stored means published);
+ * - `duplicate`: the same content was stored already (and so is, or will be, published): nothing sent;
+ * - `unpublishable`: no message could carry it (a bound, or too large even by reference): nothing
+ *   stored, quarantine it with the reason.
+ */
+export type KeepResult =
+  | { kind: 'stored'; pk: string; event: NormalizedEvent; published: true }
+  | { kind: 'stored'; pk: string; event: NormalizedEvent; published: false; error: unknown }
+  | { kind: 'duplicate'; pk: string; event: NormalizedEvent }
+  | { kind: 'unpublishable'; reason: string };
+
+export interface KeepRequest {
+  provider: string;
+  dedupeKey: string;
+  hash: string;
+  event: NormalizedEvent;
+  retentionSeconds: number;
+  now: Date;
+  /** Gives up the write (the caller's budget); an aborted write throws, nothing is acknowledged. */
+  storeSignal?: AbortSignal;
+  /** Gives up the inline publish; the stream publishes the event anyway. */
+  publishSignal?: () => AbortSignal;
+}
+
+/**
+ * The transactional outbox's way in, for ingest and re-ingest alike: check the event can be published,
+ * write it with one conditional PutItem (the durability point), then publish it inline so consumers
+ * have it at once. The inline publish is only a head start: its failure is returned, not thrown,
+ * because the table's stream publishes every stored event with the same deduplication id.
+ */
+export async function keepEvent(
+  deps: { store: EventStore; publisher: EventPublisher },
+  request: KeepRequest,
+): Promise<KeepResult> {
+  const pk = eventKey(request.provider, request.dedupeKey);
+  const reason = unpublishableReason(request.event, pk, request.hash);
+  if (reason) return { kind: 'unpublishable', reason };
+  const stored = await deps.store.put({
+    pk,
+    hash: request.hash,
+    event: request.event,
+    retentionSeconds: request.retentionSeconds,
+    now: request.now,
+    ...(request.storeSignal ? { abortSignal: request.storeSignal } : {}),
+  });
+  if (stored.kind === 'duplicate') return stored;
+  try {
+    await deps.publisher.publish(
+      stored.event,
+      stored.pk,
+      request.publishSignal ? { abortSignal: request.publishSignal() } : {},
+    );
+    return { ...stored, published: true };
+  } catch (error) {
+    return { ...stored, published: false, error };
+  }
+}
