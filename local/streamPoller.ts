@@ -41,6 +41,8 @@ export interface StreamPoller {
   stop(): Promise<void>;
   /** Stops at once, abandoning a batch in flight (what a killed function does to it). */
   kill(): void;
+  /** Resolves once a whole round that started after the call found nothing left to publish. */
+  caughtUp(): Promise<void>;
 }
 
 interface ShardState {
@@ -69,6 +71,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const filter = options.filter ?? STREAM_EVENT_FILTER;
   const shards = new Map<string, ShardState>();
   let running = true;
+  let round = 0;
+  const waiters: { after: number; resolve: () => void }[] = [];
   let wake: (() => void) | undefined;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -188,6 +192,7 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const loop = (async () => {
     let lastDiscovery = 0;
     while (running) {
+      round += 1;
       let busy = false;
       try {
         if (Date.now() - lastDiscovery > 1_000) {
@@ -210,6 +215,12 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         await sleep(retryMs);
         continue;
       }
+      if (!busy && [...shards.values()].every((shard) => shard.pending.length === 0)) {
+        for (const waiter of waiters.filter((w) => w.after < round)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve();
+        }
+      }
       if (!busy && running) await sleep(idleMs);
     }
   })();
@@ -223,6 +234,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     kill() {
       running = false;
       wake?.();
+    },
+    caughtUp() {
+      return new Promise((resolve) => waiters.push({ after: round, resolve }));
     },
   };
 }

@@ -1,5 +1,14 @@
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { CLIENT_CONFIG } from '../../functions/awsConfig.ts';
+import { makeStreamPublisher } from '../../functions/stream-publisher/streamPublisher.ts';
+import { FUNCTION_SIZING } from '../../infra/functionSizing.ts';
 import { localClients } from '../../local/awsClients.ts';
+import { freePort } from '../../local/servers.ts';
+import { startStreamPoller } from '../../local/streamPoller.ts';
+import { EventStore } from '../../shared/eventStore.ts';
+import { EventPublisher, MAX_MESSAGE_BYTES, snsMessageBytes } from '../../shared/publisher.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
 import { EVENT_ID_HEADER } from '../../shared/providers/openpoly/verify.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
@@ -10,17 +19,21 @@ import {
   failingSns,
   faultyStore,
   hangingSns,
+  deadlineContext,
+  hangingEndpoint,
   manualClock,
   metricTotals,
   publishedEvent,
-  setsPendingMark,
+  type ReceivedMessage,
   testStack,
   unreachableStore,
   until,
   useLocalServers,
+  within,
 } from '../support/testStack.ts';
 
 const localServers = useLocalServers();
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** One sample per provider that normalizes to a real entity. */
 const FIRST_SAMPLE: Record<string, string> = {
@@ -101,9 +114,9 @@ describe('exactly one message per genuine event', () => {
     expect(await t.auditMessages()).toHaveLength(1);
   });
 
-  it('50 identical deliveries at once give one message; 503s carry Retry-After and end in 200 on retry', async () => {
-    // The winner's publish waits until some other copy has been answered, so at least one copy
-    // meets the event stored but not yet published (the case that must be retryable, not "duplicate").
+  it('50 identical deliveries at once, 5 bursts: every answer 200, one stored item and one message per event', async () => {
+    // The inline publish of each burst's first copy waits until another copy has been answered, so
+    // copies arrive while the first delivery is still in flight: they must be answered duplicate, not 503.
     const gatedSns = localClients(localServers().endpoints).sns;
     const send = gatedSns.send.bind(gatedSns) as (command: unknown) => Promise<unknown>;
     let answered = 0;
@@ -112,127 +125,174 @@ describe('exactly one message per genuine event', () => {
       return send(command);
     }) as typeof gatedSns.send;
     const t = await testStack(localServers(), { ingestSns: gatedSns });
-    const body = sample('openpoly', 'mini_app.trade.processed');
-    const signedAt = new Date();
-    const answers = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        t.deliver('openpoly', body, { signedAt }).then((a) => {
-          answered += 1;
-          return a;
-        }),
-      ),
-    );
+    const bodies = [...samplesOf('apara').values()].slice(0, 5);
+    expect(bodies).toHaveLength(5);
 
-    // Exactly one invocation stored and published the event: the store decided, not FIFO dedup.
-    const winners = answers.filter((a) => a.statusCode === 200 && answerOf(a).status === 'accepted');
-    expect(winners).toHaveLength(1);
-    const id = answerOf(winners[0] ?? {}).id;
-    expect(id).toBe('evt_sample_trade_processed');
-    const others = answers.filter((a) => !winners.includes(a));
-    const retries = others.filter((a) => a.statusCode === 503);
-    expect(retries.length).toBeGreaterThan(0);
-    expect(others.filter((a) => a.statusCode !== 503).map((a) => [a.statusCode, answerOf(a)])).toEqual(
-      Array(others.length - retries.length).fill([200, { status: 'duplicate', id }]),
-    );
-    for (const a of retries) {
-      expect(answerOf(a)).toEqual({ status: 'retry' });
-      expect(Number(a.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+    const ids: string[] = [];
+    for (const body of bodies) {
+      answered = 0;
+      const signedAt = new Date();
+      const answers = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          t.deliver('apara', body, { signedAt }).then((a) => {
+            answered += 1;
+            return a;
+          }),
+        ),
+      );
+      expect(answers.map((a) => a.statusCode)).toEqual(Array(50).fill(200));
+      const accepted = answers.filter((a) => answerOf(a).status === 'accepted');
+      expect(accepted).toHaveLength(1);
+      const id = answerOf(accepted[0] ?? {}).id ?? '';
+      expect(answers.filter((a) => answerOf(a).status === 'duplicate').map(answerOf)).toEqual(
+        Array(49).fill({ status: 'duplicate', id }),
+      );
+      ids.push(id);
     }
 
-    const retried = await Promise.all(retries.map(() => t.deliver('openpoly', body, { signedAt })));
-    expect(retried.map((a) => [a.statusCode, answerOf(a)])).toEqual(
-      retried.map(() => [200, { status: 'duplicate', id }]),
-    );
-    expect(await t.auditMessages()).toHaveLength(1);
+    const stored = await t.stack.store.scanEvents();
+    expect(stored.map((item) => item.event.id).sort()).toEqual([...ids].sort());
+    const messages = (await t.auditMessages()).map(publishedEvent);
+    expect(messages.map((m) => m.id).sort()).toEqual([...ids].sort());
   });
 });
 
-describe('acknowledged means durable', () => {
-  it('publish fails after the store write: still 200, and the sweeper publishes it once', async () => {
-    const clock = manualClock();
-    const t = await testStack(localServers(), {
-      ingestSns: failingSns(localServers()),
-      clock: clock.now,
-      leaseMs: 10_000,
-    });
+describe('stored means published', () => {
+  it('the inline publish fails after the store write: still 200, and the stream publisher publishes it once', async () => {
+    const t = await testStack(localServers(), { ingestSns: failingSns(localServers()) });
+    const logs = captureLogs();
 
-    const response = await t.deliver('coinme', sample('coinme', 'buy-order-completed'), {
-      signedAt: clock.now(),
-    });
+    const response = await t.deliver('coinme', sample('coinme', 'buy-order-completed'));
 
     expect(response.statusCode).toBe(200);
     expect(answerOf(response).status).toBe('accepted');
-    expect(await t.auditMessages()).toHaveLength(0);
-    clock.advance(1000);
-    expect((await t.stack.sweep()).published).toBe(1);
-    expect((await t.stack.sweep()).published).toBe(0);
     const messages = await t.auditMessages();
-    expect(messages).toHaveLength(1);
-    expect(publishedEvent(messages[0] ?? '').id).toBe(answerOf(response).id);
+    expect(messages.map((m) => publishedEvent(m).id)).toEqual([answerOf(response).id]);
+    const totals = metricTotals(logs());
+    expect(totals.get('PublishFailed{provider=coinme}')).toBe(1);
+    expect(totals.get('StreamPublished{service=stream-publisher}')).toBe(1);
   });
 
-  it('publish fails and so does the hand-over to the sweeper: 503, and the retry after the lease publishes it once', async () => {
-    const clock = manualClock();
-    const healthy = await testStack(localServers(), { clock: clock.now, leaseMs: 10_000 });
-    const broken = faultyStore(
-      localServers(),
-      { table: healthy.resources.table, leaseMs: 10_000 },
-      setsPendingMark,
-    );
-    const failing = await testStack(localServers(), {
-      clock: clock.now,
-      leaseMs: 10_000,
-      share: healthy,
-      ingestSns: failingSns(localServers()),
-      ingestStore: broken.store,
-    });
-    const body = sample('apara', 'order.completed');
-
-    const first = await failing.deliver('apara', body, { signedAt: clock.now() });
-
-    // Neither published nor handed to the sweeper: it must not be acknowledged.
-    expect(broken.failures()).toBe(1);
-    expect(first.statusCode).toBe(503);
-    expect(Number(first.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(answerOf(first)).toEqual({ status: 'unavailable' });
-    expect(await healthy.auditMessages()).toHaveLength(0);
-    const stored = await healthy.stack.store.get('apara#EV-241127050915602');
-    expect(stored).toMatchObject({ status: 'received', pending: false });
-
-    clock.advance(11_000);
-    const retry = await healthy.deliver('apara', body, { signedAt: clock.now() });
-    expect(retry.statusCode).toBe(200);
-    expect(answerOf(retry)).toEqual({ status: 'accepted', id: 'EV-241127050915602' });
-    const again = await healthy.deliver('apara', body, { signedAt: clock.now() });
-    expect(answerOf(again)).toEqual({ status: 'duplicate', id: 'EV-241127050915602' });
-    const messages = await healthy.auditMessages();
-    expect(messages.map((m) => publishedEvent(m).id)).toEqual(['EV-241127050915602']);
-  });
-
-  it('the Lambda dies between store and publish: the retry after the lease publishes it once', async () => {
-    const clock = manualClock();
+  it('the ingest dies after its write and before it answers, and the provider never retries: published exactly once', async () => {
     const hanging = hangingSns(localServers());
-    const dying = await testStack(localServers(), {
-      ingestSns: hanging.sns,
-      clock: clock.now,
-      leaseMs: 10_000,
-    });
+    const t = await testStack(localServers(), { ingestSns: hanging.sns });
     const body = sample('apara', 'order.completed');
-    void dying.deliver('apara', body, { signedAt: clock.now() });
+
+    // This invocation never answers: it is stuck in its publish, as if killed there.
+    void t.deliver('apara', body);
     await until('the dying invocation to reach its publish', hanging.reached, 10_000);
 
-    // The provider retries; a healthy invocation shares the same table and topic.
-    const healthy = await testStack(localServers(), { clock: clock.now, leaseMs: 10_000, share: dying });
-    const early = await healthy.deliver('apara', body, { signedAt: clock.now() });
-    expect(early.statusCode).toBe(503);
-    expect(Number(early.headers?.['retry-after'])).toBeGreaterThan(0);
+    const messages = await t.auditMessages();
+    expect(messages.map((m) => publishedEvent(m).id)).toEqual(['EV-241127050915602']);
+    // A late retry is a duplicate at once: the stored item is bound to be published.
+    const retry = await t.deliver('apara', body);
+    expect(answerOf(retry)).toEqual({ status: 'duplicate', id: 'EV-241127050915602' });
+    expect(await t.auditMessages()).toHaveLength(0);
+  });
 
-    clock.advance(11_000);
-    const retry = await healthy.deliver('apara', body, { signedAt: clock.now() });
-    expect(retry.statusCode).toBe(200);
-    const again = await healthy.deliver('apara', body, { signedAt: clock.now() });
-    expect(answerOf(again).status).toBe('duplicate');
-    expect(await healthy.auditMessages()).toHaveLength(1);
+  it('SNS refusing connections, then hanging: 200 within the ingest budget; each event published once when SNS is back', async () => {
+    const refusedPort = await freePort();
+    const hanging = await hangingEndpoint();
+    const snsAt = (endpoint: string) =>
+      new SNSClient({ ...CLIENT_CONFIG, endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    let snsBack = false;
+    const streamSns = localClients(localServers().endpoints).sns;
+    const send = streamSns.send.bind(streamSns) as (command: unknown) => Promise<unknown>;
+    streamSns.send = (async (command: unknown) => {
+      if (!snsBack) throw new Error('injected: SNS unavailable to the stream publisher too');
+      return send(command);
+    }) as typeof streamSns.send;
+    const refusing = await testStack(localServers(), {
+      ingestSns: snsAt(`http://127.0.0.1:${refusedPort}`),
+      streamSns,
+    });
+    const hangingStack = await testStack(localServers(), {
+      ingestSns: snsAt(hanging.url),
+      share: refusing,
+    });
+    const budget = FUNCTION_SIZING.ingest.timeoutSeconds * 1000;
+
+    try {
+      const first = await within(
+        budget,
+        'the ingest with SNS refusing',
+        refusing.deliver('apara', sample('apara', 'order.completed'), {
+          context: deadlineContext('ingest-apara', budget),
+        }),
+      );
+      const second = await within(
+        budget,
+        'the ingest with SNS hanging',
+        hangingStack.deliver('apara', sample('apara', 'order.fund_settled'), {
+          context: deadlineContext('ingest-apara', budget),
+        }),
+      );
+      expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
+      expect([answerOf(first).status, answerOf(second).status]).toEqual(['accepted', 'accepted']);
+    } finally {
+      await hanging.close();
+    }
+
+    snsBack = true;
+    const messages = (await refusing.auditMessages()).map(publishedEvent);
+    expect(messages.map((m) => m.type).sort()).toEqual(['apara.order.completed', 'apara.order.fund_settled']);
+    expect(new Set(messages.map((m) => m.id)).size).toBe(2);
+  });
+
+  it('the stream publisher killed in the middle of a batch and started again: nothing lost, nothing doubled', async () => {
+    const t = await testStack(localServers(), {
+      ingestSns: failingSns(localServers()),
+      streamPublisher: false,
+    });
+    const bodies = [...samplesOf('gnosis-pay').values()].slice(0, 8);
+    for (const body of bodies) expect(answerOf(await t.deliver('gnosis-pay', body)).status).toBe('accepted');
+
+    // The first publisher publishes three events, then hangs in the fourth publish: it is killed there.
+    const firstSns = localClients(localServers().endpoints).sns;
+    const send = firstSns.send.bind(firstSns) as (command: unknown) => Promise<unknown>;
+    let published = 0;
+    firstSns.send = (async (command: unknown) => {
+      if (published === 3) return new Promise(() => undefined);
+      published += 1;
+      return send(command);
+    }) as typeof firstSns.send;
+    const checkpoints = new Map<string, string>();
+    const first = startStreamPoller({
+      streams: t.clients.streams,
+      streamArn: t.resources.streamArn,
+      handler: makeStreamPublisher({ publisher: new EventPublisher(firstSns, t.resources.topicArn) }),
+      checkpoints,
+    });
+    await until('the first publisher to be stuck mid-batch', () => published === 3, 10_000);
+    first.kill();
+
+    // Started again, it resumes from its checkpoint: the batch that never finished, from its start.
+    t.startStreamPublisher({ checkpoints });
+    const messages = (await t.auditMessages()).map(publishedEvent);
+    expect(messages).toHaveLength(8);
+    expect(new Set(messages.map((m) => m.id)).size).toBe(8);
+  });
+
+  it('a failed batch is retried from the failed record, until SNS takes it; other records are not published twice', async () => {
+    let failuresLeft = 3;
+    const flakySns = localClients(localServers().endpoints).sns;
+    const send = flakySns.send.bind(flakySns) as (command: unknown) => Promise<unknown>;
+    flakySns.send = (async (command: unknown) => {
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        throw new Error('injected: SNS throttled');
+      }
+      return send(command);
+    }) as typeof flakySns.send;
+    const t = await testStack(localServers(), { ingestSns: failingSns(localServers()), streamSns: flakySns });
+    const logs = captureLogs();
+
+    for (const body of [...samplesOf('coinme').values()]) await t.deliver('coinme', body);
+
+    const messages = (await t.auditMessages()).map(publishedEvent);
+    expect(messages).toHaveLength(samplesOf('coinme').size);
+    expect(new Set(messages.map((m) => m.id)).size).toBe(samplesOf('coinme').size);
+    expect(metricTotals(logs()).get('PublishFailed{service=stream-publisher}')).toBe(3);
   });
 
   it('the store is unreachable: 503 with Retry-After, nothing published', async () => {
@@ -244,6 +304,83 @@ describe('acknowledged means durable', () => {
     expect(await t.auditMessages()).toHaveLength(0);
   });
 });
+
+describe('deadlines hold', () => {
+  it('DynamoDB accepts connections and never answers: the ingest answers 503 within its budget', async () => {
+    const hanging = await hangingEndpoint();
+    const store = new EventStore(
+      new DynamoDBClient({
+        ...CLIENT_CONFIG,
+        endpoint: hanging.url,
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+      }),
+      'any',
+    );
+    const t = await testStack(localServers(), { ingestStore: store });
+    const budget = FUNCTION_SIZING.ingest.timeoutSeconds * 1000;
+    try {
+      const response = await within(
+        budget,
+        'the ingest with DynamoDB hanging',
+        t.deliver('apara', sample('apara', 'order.completed'), {
+          context: deadlineContext('ingest-apara', budget),
+        }),
+      );
+      expect(response.statusCode).toBe(503);
+      expect(answerOf(response)).toEqual({ status: 'unavailable' });
+    } finally {
+      await hanging.close();
+    }
+  });
+
+  it('SNS never answers: the stream publisher reports the record failed within its budget', async () => {
+    const hanging = await hangingEndpoint();
+    const sns = new SNSClient({
+      ...CLIENT_CONFIG,
+      endpoint: hanging.url,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const t = await testStack(localServers(), { streamPublisher: false });
+    await t.deliver('apara', sample('apara', 'order.completed'));
+    const [stored] = await t.stack.store.scanEvents();
+    const publish = makeStreamPublisher({ publisher: new EventPublisher(sns, t.resources.topicArn) });
+    const budget = 5_000;
+    try {
+      const record = await firstStreamRecord(t);
+      const response = await within(
+        budget,
+        'the stream publisher with SNS hanging',
+        publish({ Records: [record] }, deadlineContext('stream-publisher', budget)),
+      );
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: record.dynamodb?.SequenceNumber }]);
+      expect(stored?.pk).toBe('apara#EV-241127050915602');
+    } finally {
+      await hanging.close();
+    }
+  });
+});
+
+/** The first record of a test stack's table stream, as Lambda hands it to the stream publisher. */
+async function firstStreamRecord(t: Awaited<ReturnType<typeof testStack>>): Promise<DynamoDBRecord> {
+  let captured: DynamoDBRecord | undefined;
+  const poller = startStreamPoller({
+    streams: t.clients.streams,
+    streamArn: t.resources.streamArn,
+    handler: async (event) => {
+      captured ??= event.Records[0];
+      return { batchItemFailures: [] };
+    },
+  });
+  try {
+    await until('a stream record', () => captured !== undefined, 10_000);
+  } finally {
+    await poller.stop();
+  }
+  if (!captured) throw new Error('no stream record');
+  return captured;
+}
 
 describe('lossless money end to end', () => {
   const TOTAL = '1234567890123456789'; // not a double: JSON.parse makes it 1234567890123456800
@@ -272,18 +409,10 @@ describe('lossless money end to end', () => {
     expectExact(messages[0] ?? '');
   });
 
-  it('and digit for digit when the sweeper publishes it from the store', async () => {
-    const clock = manualClock();
-    const t = await testStack(localServers(), {
-      ingestSns: failingSns(localServers()),
-      clock: clock.now,
-      leaseMs: 10_000,
-    });
-    const response = await t.deliver('gnosis-pay', balance('user_lossless_swept'), { signedAt: clock.now() });
+  it('and digit for digit when the stream publisher publishes it from the store', async () => {
+    const t = await testStack(localServers(), { ingestSns: failingSns(localServers()) });
+    const response = await t.deliver('gnosis-pay', balance('user_lossless_streamed'));
     expect(answerOf(response).status).toBe('accepted');
-    expect(await t.auditMessages()).toHaveLength(0);
-    clock.advance(1000);
-    expect((await t.stack.sweep()).published).toBe(1);
     const messages = await t.auditMessages();
     expect(messages).toHaveLength(1);
     expectExact(messages[0] ?? '');
@@ -458,6 +587,75 @@ describe('large events', () => {
   });
 });
 
+describe('every stored event is publishable, as SNS counts a message', () => {
+  /** The size SNS counts against its limit: the body and each attribute's name, type and value. */
+  const snsSize = (m: ReceivedMessage) =>
+    snsMessageBytes({
+      Message: m.body,
+      MessageAttributes: Object.fromEntries(
+        Object.entries(m.attributes).map(([name, value]) => [
+          name,
+          { DataType: 'String' as const, StringValue: value },
+        ]),
+      ),
+    });
+
+  it('an authentic event with a 131,000-character entity type is quarantined with the reason, never accepted', async () => {
+    const t = await testStack(localServers());
+    const body = Buffer.from(
+      JSON.stringify({
+        eventId: 'EV-HUGE-TYPE',
+        entityId: 'X-1',
+        entityType: 'x'.repeat(131_000),
+        status: 'completed',
+        createdAt: '2024-11-27T05:09:15.027Z',
+      }),
+    );
+    const response = await t.deliver('apara', body);
+
+    expect(response.statusCode).toBe(200);
+    expect(answerOf(response)).toMatchObject({ status: 'quarantined' });
+    expect(answerOf(response).reason).toBe('event type longer than 256 characters');
+    const [record] = await t.stack.store.scanQuarantine();
+    expect(record?.quarantine?.rawBody.equals(body)).toBe(true);
+    expect(await t.stack.store.scanEvents()).toHaveLength(0);
+    expect(await t.auditMessages()).toHaveLength(0);
+  });
+
+  it('a 131,000-character field elsewhere is published whole, and a body near 256 KiB by reference: each message within 262,144 bytes', async () => {
+    const t = await testStack(localServers());
+    const base = JSON.parse(sample('apara', 'order.completed').toString('utf8')) as Record<string, unknown>;
+    const long = Buffer.from(
+      JSON.stringify({ ...base, eventId: 'EV-LONG-FIELD', partnerContext: { note: 'n'.repeat(131_000) } }),
+    );
+    const envelope = JSON.stringify({
+      ...base,
+      eventId: 'EV-NEAR-LIMIT',
+      partnerContext: { note: '' },
+    }).length;
+    const nearLimit = Buffer.from(
+      JSON.stringify({
+        ...base,
+        eventId: 'EV-NEAR-LIMIT',
+        partnerContext: { note: 'n'.repeat(256 * 1024 - 64 - envelope) },
+      }),
+    );
+    expect(nearLimit.length).toBeLessThanOrEqual(256 * 1024);
+
+    expect(answerOf(await t.deliver('apara', long)).status).toBe('accepted');
+    expect(answerOf(await t.deliver('apara', nearLimit)).status).toBe('accepted');
+
+    const messages = await t.auditMessagesWithAttributes();
+    const byId = new Map(messages.map((m) => [publishedEvent(m.body).id, m]));
+    expect([...byId.keys()].sort()).toEqual(['EV-LONG-FIELD', 'EV-NEAR-LIMIT']);
+    for (const message of messages) expect(snsSize(message)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
+    expect(publishedEvent(byId.get('EV-LONG-FIELD')?.body ?? '').data).toBeDefined();
+    const byReference = publishedEvent(byId.get('EV-NEAR-LIMIT')?.body ?? '');
+    expect(byReference.data).toBeUndefined();
+    expect(byReference.dataref).toBe('apara#EV-NEAR-LIMIT');
+  });
+});
+
 describe('ordering and content keys', () => {
   it('APARA completed then an older fund_settled leaves the order at completed', async () => {
     const t = await testStack(localServers());
@@ -491,10 +689,9 @@ describe('ordering and content keys', () => {
 describe('metrics (CloudWatch embedded metric format)', () => {
   it('count accepted, duplicates, conflicts, quarantines, rejections by reason and failed publishes', async () => {
     const clock = manualClock();
-    const t = await testStack(localServers(), { clock: clock.now, leaseMs: 10_000 });
+    const t = await testStack(localServers(), { clock: clock.now });
     const snsDown = await testStack(localServers(), {
       clock: clock.now,
-      leaseMs: 10_000,
       share: t,
       ingestSns: failingSns(localServers()),
     });
@@ -512,8 +709,7 @@ describe('metrics (CloudWatch embedded metric format)', () => {
     await t.deliver('openpoly', openpoly, { headers: { 'x-polynion-signature': `v1=${'0'.repeat(64)}` } });
     await t.deliver('openpoly', openpoly, { signedAt: new Date(signedAt.getTime() - 10 * 60_000) });
     await snsDown.deliver('coinme', sample('coinme', 'buy-order-completed'), { signedAt }); // publish fails
-    clock.advance(1000);
-    await t.stack.sweep(); // publishes it
+    expect(await t.auditMessages()).toHaveLength(3); // the stream publishes the coinme event
 
     const totals = metricTotals(logs());
     expect(totals.get('Accepted{provider=apara}')).toBe(2);
@@ -525,8 +721,9 @@ describe('metrics (CloudWatch embedded metric format)', () => {
     expect(totals.get('Rejected{provider=openpoly,reason=stale_timestamp}')).toBe(1);
     expect(totals.get('Accepted{provider=coinme}')).toBe(1);
     expect(totals.get('PublishFailed{provider=coinme}')).toBe(1);
-    expect(totals.get('Swept{service=sweeper}')).toBe(1);
-    expect(totals.get('PublishFailed{service=sweeper}')).toBe(0);
+    // Every stored event went through the stream too; the two the ingest had published were collapsed by SNS.
+    expect(totals.get('StreamPublished{service=stream-publisher}')).toBe(3);
+    expect(totals.get('PublishFailed{service=stream-publisher}')).toBeUndefined();
   });
 });
 

@@ -1,7 +1,8 @@
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { createServer } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as v from 'valibot';
 import type { AnswerBody } from '../../functions/ingest/answers.ts';
 import { apiGatewayEvent } from '../../local/apiGatewayEvent.ts';
@@ -11,12 +12,12 @@ import { buildLocalStack, type LocalStackOptions } from '../../local/localStack.
 import { type LocalResources, type ProvisionOptions, provisionLocal } from '../../local/provision.ts';
 import { localContext, pollOnce } from '../../local/queuePoller.ts';
 import { freePort, type LocalServers, startLocalServers } from '../../local/servers.ts';
+import type { StreamPoller, StreamPollerOptions } from '../../local/streamPoller.ts';
 import { type NormalizedEvent, NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
 import { parseJson } from '../../shared/core/losslessJson.ts';
-import { EventStore, type EventStoreOptions } from '../../shared/eventStore.ts';
+import { EventStore } from '../../shared/eventStore.ts';
 import { logSink } from '../../shared/log.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
-import { EVENT_TABLE } from '../../shared/resources.ts';
 import { personalValues } from './samples.ts';
 
 /**
@@ -28,12 +29,88 @@ export function useLocalServers(): () => LocalServers {
   beforeAll(async () => {
     servers = await startLocalServers();
   });
+  // Each test's stream publishers stop with it, so idle pollers of finished tests do not pile up.
+  afterEach(stopStreamPublishers);
   afterAll(async () => {
+    await stopStreamPublishers();
     await servers?.stop();
   });
   return () => {
     if (!servers) throw new Error('local servers are not started (call useLocalServers at file level)');
     return servers;
+  };
+}
+
+const runningPollers: { table: string; poller: StreamPoller }[] = [];
+
+/** Stops every stream publisher the test stacks started. */
+export async function stopStreamPublishers(): Promise<void> {
+  await Promise.all(runningPollers.splice(0).map(({ poller }) => poller.stop()));
+}
+
+/**
+ * Waits until every stream publisher running on the table has published what the stream holds now
+ * (fails after `deadlineMs`: a stalled publisher fails the test instead of hanging it).
+ */
+export async function streamSettled(table: string, deadlineMs = 15_000): Promise<void> {
+  const pollers = runningPollers.filter((running) => running.table === table);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the stream publisher did not catch up within ${deadlineMs} ms`)),
+      deadlineMs,
+    );
+  });
+  try {
+    await Promise.race([Promise.all(pollers.map(({ poller }) => poller.caughtUp())), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A Lambda context whose remaining time runs down from `timeoutMs`, as in a real invocation. */
+export function deadlineContext(functionName: string, timeoutMs: number) {
+  const started = Date.now();
+  return { ...localContext(functionName), getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started) };
+}
+
+/**
+ * Settles `work` or fails once `budgetMs` has passed: what a function timeout does to an invocation.
+ * A deadline the code under test must meet, not a measurement.
+ */
+export async function within<T>(budgetMs: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${budgetMs} ms`)), budgetMs);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A TCP server on loopback that accepts every connection and never answers: an AWS endpoint that hangs.
+ * `close()` drops the connections it holds.
+ */
+export async function hangingEndpoint(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -133,7 +210,7 @@ export function hangingSns(servers: LocalServers): { sns: SNSClient; reached: ()
 }
 
 /** An event store whose DynamoDB endpoint is a closed port: every call fails at once. */
-export async function unreachableStore(leaseMs = 10_000): Promise<EventStore> {
+export async function unreachableStore(): Promise<EventStore> {
   const deadPort = await freePort();
   return new EventStore(
     new DynamoDBClient({
@@ -142,7 +219,7 @@ export async function unreachableStore(leaseMs = 10_000): Promise<EventStore> {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
       maxAttempts: 1,
     }),
-    { table: 'any', leaseMs },
+    'any',
   );
 }
 
@@ -152,7 +229,7 @@ export async function unreachableStore(leaseMs = 10_000): Promise<EventStore> {
  */
 export function faultyStore(
   servers: LocalServers,
-  options: EventStoreOptions,
+  table: string,
   fails: (command: unknown) => boolean,
 ): { store: EventStore; failures: () => number } {
   const dynamodb = localClients(servers.endpoints).dynamodb;
@@ -165,17 +242,7 @@ export function faultyStore(
     }
     return send(command);
   }) as typeof dynamodb.send;
-  return { store: new EventStore(dynamodb, options), failures: () => failures };
-}
-
-/** The UpdateItem that puts an event in the sweeper's pending index (a SET of its partition key). */
-export function setsPendingMark(command: unknown): boolean {
-  if (!(command instanceof UpdateItemCommand)) return false;
-  const { UpdateExpression = '', ExpressionAttributeNames = {} } = command.input;
-  const setClause = UpdateExpression.split(/\b(?:REMOVE|ADD|DELETE)\b/)[0] ?? '';
-  return Object.entries(ExpressionAttributeNames).some(
-    ([alias, name]) => name === EVENT_TABLE.pendingIndex.partitionKey && setClause.includes(alias),
-  );
+  return { store: new EventStore(dynamodb, table), failures: () => failures };
 }
 
 let counter = 0;
@@ -203,6 +270,11 @@ export async function testStack(
     clients?: AwsClients;
     /** Another test stack's resources and keys: a second set of handlers on the same table and topic. */
     share?: { resources: LocalResources; keys: LocalKeys };
+    /**
+     * The stream publisher on the table's stream, as Lambda's event source mapping runs it: started
+     * with the stack unless `false` (a test that starts its own, or shares a table whose publisher runs).
+     */
+    streamPublisher?: false | Partial<StreamPollerOptions>;
   } = {},
 ) {
   const clients = options.clients ?? localClients(servers.endpoints);
@@ -217,15 +289,28 @@ export async function testStack(
     }));
   const keys: LocalKeys =
     options.share?.keys ?? Object.fromEntries(PROVIDER_NAMES.map((name) => [name, generateKeys(name)]));
-  const { provision: _p, clients: _c, share: _s, ...stackOptions } = options;
+  const { provision: _p, clients: _c, share: _s, streamPublisher, ...stackOptions } = options;
   const stack = await buildLocalStack({ clients, resources, keys, ...stackOptions });
+  /** Starts a stream publisher on this stack's table; it stops when the test ends. */
+  const startStreamPublisher = (overrides: Partial<StreamPollerOptions> = {}): StreamPoller => {
+    const poller = stack.startStreamPublisher({ idleMs: 50, retryMs: 100, ...overrides });
+    runningPollers.push({ table: resources.table, poller });
+    return poller;
+  };
+  if (streamPublisher !== false && !options.share) startStreamPublisher(streamPublisher || {});
   const auditUrl = resources.subscriberQueues.audit?.url ?? '';
 
   /** Signs like the provider and invokes its ingest handler with an API Gateway event. */
   async function deliver(
     provider: string,
     body: Buffer,
-    opts: { signedAt?: Date; method?: string; base64?: boolean; headers?: Record<string, string> } = {},
+    opts: {
+      signedAt?: Date;
+      method?: string;
+      base64?: boolean;
+      headers?: Record<string, string>;
+      context?: Context;
+    } = {},
   ): Promise<APIGatewayProxyStructuredResultV2> {
     const signingKey = keys[provider]?.signingKey ?? '';
     const headers = {
@@ -239,11 +324,14 @@ export async function testStack(
     provider: string,
     body: Buffer,
     headers: Record<string, string>,
-    opts: { method?: string; base64?: boolean } = {},
+    opts: { method?: string; base64?: boolean; context?: Context } = {},
   ): Promise<APIGatewayProxyStructuredResultV2> {
     const handler = stack.ingest[provider];
     if (!handler) throw new Error(`no ingest handler for ${provider}`);
-    return handler(apiGatewayEvent(provider, body, headers, opts), localContext(`ingest-${provider}`));
+    return handler(
+      apiGatewayEvent(provider, body, headers, opts),
+      opts.context ?? localContext(`ingest-${provider}`),
+    );
   }
 
   /** Runs the event handler over the handler queue until it stays empty. */
@@ -264,17 +352,42 @@ export async function testStack(
     deliver,
     invoke,
     handleAll,
-    auditMessages: () => drain(clients.sqs, auditUrl),
+    startStreamPublisher,
+    /** Every message the topic delivered, once the stream publisher has published what is stored. */
+    auditMessages: async () => {
+      await streamSettled(resources.table);
+      return drain(clients.sqs, auditUrl);
+    },
+    /** The audit queue's messages with their attributes, for measuring them as SNS counts. */
+    auditMessagesWithAttributes: async () => {
+      await streamSettled(resources.table);
+      return drainWithAttributes(clients.sqs, auditUrl);
+    },
   };
 }
 
 /** Receives and deletes everything on a queue until it stays empty; returns the bodies in order. */
 export async function drain(sqs: SQSClient, queueUrl: string): Promise<string[]> {
-  const bodies: string[] = [];
+  return (await drainWithAttributes(sqs, queueUrl)).map((message) => message.body);
+}
+
+/** A received message: its body and its message attributes (string values). */
+export interface ReceivedMessage {
+  body: string;
+  attributes: Record<string, string>;
+}
+
+/** Receives and deletes everything on a queue until it stays empty, with each message's attributes. */
+export async function drainWithAttributes(sqs: SQSClient, queueUrl: string): Promise<ReceivedMessage[]> {
+  const bodies: ReceivedMessage[] = [];
   let empty = 0;
   while (empty < 3) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10 }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+      }),
     );
     if (Messages.length === 0) {
       empty += 1;
@@ -282,7 +395,14 @@ export async function drain(sqs: SQSClient, queueUrl: string): Promise<string[]>
       continue;
     }
     empty = 0;
-    bodies.push(...Messages.map((m) => m.Body ?? ''));
+    bodies.push(
+      ...Messages.map((m) => ({
+        body: m.Body ?? '',
+        attributes: Object.fromEntries(
+          Object.entries(m.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue ?? '']),
+        ),
+      })),
+    );
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
