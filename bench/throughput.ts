@@ -16,6 +16,7 @@ import { loadLocalKeys } from '../local/localKeys.ts';
 import { freePort, stopProcess } from '../local/servers.ts';
 import { readStackFile } from '../local/stackFile.ts';
 import { EntityStateStore } from '../shared/entityState.ts';
+import { EventStore } from '../shared/eventStore.ts';
 import { ROOT } from './bundle.ts';
 import { largestSample, type Sample, samplesOf, signedHeaders, withEventId } from './samples.ts';
 import { round } from './stats.ts';
@@ -85,7 +86,7 @@ export async function measureThroughput(
     const info = readStackFile(stateDir);
     const keys = loadLocalKeys(info.keysFile);
     const clients = localClients(info.endpoints);
-    const states = new EntityStateStore(clients.dynamodb, info.table);
+    const states = new EntityStateStore(new EventStore(clients.dynamodb, info.table));
     const audit = await auditQueue(clients.sqs, clients.sns, info.topicArn, `bench-audit-${process.pid}`);
 
     const runTag = `tp${Date.now().toString(36)}`;

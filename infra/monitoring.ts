@@ -17,6 +17,10 @@ export interface MonitoringProps {
   handlerQueue: sqs.IQueue;
   /** Every dead-letter queue, by the queue it serves. */
   deadLetterQueues: Record<string, sqs.IQueue>;
+  /** The stream publisher: how far behind the table's stream it is (its iterator age). */
+  streamPublisher: lambda.IFunction;
+  /** Where a batch the stream publisher could not publish for a day is described. */
+  streamFailureQueue: sqs.IQueue;
   unpublishedAgeAlarmSeconds: number;
   handlerQueueAgeAlarmSeconds: number;
   api5xxAlarmPercent: number;
@@ -51,10 +55,25 @@ export class Monitoring extends Construct {
         description: `Authentic ${provider} deliveries failed validation and were quarantined (schema change?).`,
       });
     }
+    const iteratorAge = props.streamPublisher.metric('IteratorAge', {
+      statistic: 'Maximum',
+      period: Duration.minutes(1),
+    });
     this.alarm('UnpublishedEventAge', {
-      metric: serviceMetric(METRIC.oldestUnpublishedAge, SERVICE.sweeper, 'Maximum', Duration.minutes(1)),
-      threshold: props.unpublishedAgeAlarmSeconds,
-      description: `A stored event has waited over ${props.unpublishedAgeAlarmSeconds} s to be published.`,
+      metric: iteratorAge,
+      threshold: props.unpublishedAgeAlarmSeconds * 1000,
+      description:
+        `The stream publisher is over ${props.unpublishedAgeAlarmSeconds} s behind the event table ` +
+        '(SNS failing?): stored events wait to be published.',
+    });
+    this.alarm('StreamPublishFailures', {
+      metric: props.streamFailureQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: 'Maximum',
+        period: FIVE_MINUTES,
+      }),
+      threshold: 0,
+      description:
+        'A batch of stored events could not be published for a day: see README "Stream publisher failures".',
     });
     this.alarm('HandlerQueueAge', {
       metric: props.handlerQueue.metricApproximateAgeOfOldestMessage({
@@ -107,11 +126,9 @@ export class Monitoring extends Construct {
             width: 8,
           }),
           new cloudwatch.GraphWidget({
-            title: 'Delivery: unpublished age, handler queue age (s)',
-            left: [
-              serviceMetric(METRIC.oldestUnpublishedAge, SERVICE.sweeper, 'Maximum', Duration.minutes(1)),
-              props.handlerQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum' }),
-            ],
+            title: 'Delivery: stream publisher behind (ms), handler queue age (s)',
+            left: [iteratorAge],
+            right: [props.handlerQueue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum' })],
             width: 8,
           }),
           new cloudwatch.GraphWidget({
@@ -131,9 +148,9 @@ export class Monitoring extends Construct {
             width: 12,
           }),
           new cloudwatch.GraphWidget({
-            title: 'Sweeper',
-            left: [METRIC.swept, METRIC.publishFailed].map((name) =>
-              serviceMetric(name, SERVICE.sweeper, 'Sum', FIVE_MINUTES),
+            title: 'Stream publisher',
+            left: [METRIC.streamPublished, METRIC.publishFailed].map((name) =>
+              serviceMetric(name, SERVICE.streamPublisher, 'Sum', FIVE_MINUTES),
             ),
             width: 12,
           }),

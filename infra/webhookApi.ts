@@ -14,10 +14,10 @@ import { FUNCTION_SIZING } from './functionSizing.ts';
 import { WebhookFunction } from './webhookFunction.ts';
 
 /**
- * What the ingest path does to the table: a conditional put of a new event, then status updates;
- * never a read, never an index. test/runtime/eventStore.test.ts checks the code keeps to this.
+ * What the ingest path does to the table: one conditional put of a new event (or a quarantine record);
+ * never a read, an update or an index. test/runtime/eventStore.test.ts checks the code keeps to this.
  */
-export const INGEST_TABLE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+export const INGEST_TABLE_ACTIONS = ['dynamodb:PutItem'] as const;
 
 export interface WebhookApiProps {
   providers: readonly string[];

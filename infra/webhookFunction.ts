@@ -11,7 +11,7 @@ export const RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 export interface WebhookFunctionProps {
   /** Folder under `functions/` whose `index.ts` exports `handler`. */
-  entry: 'ingest' | 'sweeper' | 'event-handler';
+  entry: 'ingest' | 'stream-publisher' | 'event-handler';
   description: string;
   memorySize: number;
   timeout: Duration;

@@ -1,13 +1,10 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../shared/config.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
-import { SWEEPER_INTERVAL_MINUTES } from '../shared/resources.ts';
 import type { IntakeConfig } from './config.ts';
 import { EventDelivery } from './eventDelivery.ts';
 import { EventTable } from './eventTable.ts';
@@ -15,6 +12,7 @@ import { FUNCTION_SIZING } from './functionSizing.ts';
 import { Monitoring } from './monitoring.ts';
 import { OperatorAlerts } from './operatorAlerts.ts';
 import { ProviderSecrets } from './providerSecrets.ts';
+import { StreamPublishing } from './streamPublishing.ts';
 import { WebhookApi } from './webhookApi.ts';
 import { WebhookFunction } from './webhookFunction.ts';
 
@@ -36,7 +34,7 @@ const pascal = (name: string) =>
 
 /**
  * The webhook intake: HTTP API → ingest functions → event table + SNS FIFO topic → SQS FIFO queues,
- * the sweeper, the event handler, operator alerts, alarms and a dashboard. Environment-agnostic (no
+ * the stream publisher, the event handler, operator alerts, alarms and a dashboard. Environment-agnostic (no
  * account or region lookups), so it synthesizes offline.
  */
 export class WebhookIntakeStack extends Stack {
@@ -76,22 +74,12 @@ export class WebhookIntakeStack extends Stack {
       ...code,
     });
 
-    const sweeper = new WebhookFunction(this, 'Sweeper', {
-      entry: 'sweeper',
-      description: 'Publishes stored events whose publish failed at intake',
-      memorySize: FUNCTION_SIZING.sweeper.memoryMb,
-      timeout: Duration.seconds(FUNCTION_SIZING.sweeper.timeoutSeconds),
-      environment: { [ENV.table]: table.tableName, [ENV.topicArn]: delivery.topic.topicArn },
+    const streamPublishing = new StreamPublishing(this, 'StreamPublisher', {
+      table,
+      topic: delivery.topic,
       ...logs,
+      ...(retain ? { removalPolicy: retain } : {}),
       ...code,
-    });
-    sweeper.allow(['dynamodb:Query'], [eventTable.pendingIndexArn]);
-    sweeper.allow(['dynamodb:UpdateItem'], [table.tableArn]);
-    sweeper.allow(['sns:Publish'], [delivery.topic.topicArn]);
-    new events.Rule(this, 'SweeperSchedule', {
-      description: 'Runs the sweeper',
-      schedule: events.Schedule.rate(Duration.minutes(SWEEPER_INTERVAL_MINUTES)),
-      targets: [new targets.LambdaFunction(sweeper.function)],
     });
 
     const eventHandler = new WebhookFunction(this, 'EventHandler', {
@@ -123,7 +111,7 @@ export class WebhookIntakeStack extends Stack {
         ...Object.fromEntries(
           Object.entries(api.ingest).map(([name, fn]) => [`ingest-${name}`, fn.function]),
         ),
-        sweeper: sweeper.function,
+        'stream-publisher': streamPublishing.function,
         'event-handler': eventHandler.function,
       },
       handlerQueue: delivery.handler.queue,
@@ -131,6 +119,8 @@ export class WebhookIntakeStack extends Stack {
         handler: delivery.handler.dlq,
         ...Object.fromEntries(Object.entries(delivery.subscriberQueues).map(([name, q]) => [name, q.dlq])),
       },
+      streamPublisher: streamPublishing.function,
+      streamFailureQueue: streamPublishing.failureQueue,
       unpublishedAgeAlarmSeconds: config.unpublishedAgeAlarmSeconds,
       handlerQueueAgeAlarmSeconds: config.handlerQueueAgeAlarmSeconds,
       api5xxAlarmPercent: config.api5xxAlarmPercent,

@@ -304,9 +304,7 @@ export function opsProgram(): Command {
         if (pks.length > 0 && options.all) throw new OpsError('give quarantine keys or --all, not both');
         const keys =
           options.all === true
-            ? (await target.store.scanQuarantine({ provider: options.provider })).map(
-                (i) => i.pk,
-              )
+            ? (await target.store.scanQuarantine({ provider: options.provider })).map((i) => i.pk)
             : pks;
         if (keys.length === 0) {
           if (!options.all) throw new OpsError('give quarantine keys (see `ops quarantine list`) or --all');

@@ -171,7 +171,10 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
         const failed = lowest((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
         // An identifier that names no record of the batch fails the whole batch, as in Lambda.
         if (failed !== undefined)
-          processed = Math.max(0, batch.findIndex((r) => r.dynamodb?.SequenceNumber === failed));
+          processed = Math.max(
+            0,
+            batch.findIndex((r) => r.dynamodb?.SequenceNumber === failed),
+          );
         delete shard.bisect;
       } catch (error) {
         if (!running) return false;
@@ -253,7 +256,8 @@ function lowest(sequenceNumbers: string[]): string | undefined {
 function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
   const data = record.dynamodb;
   const image = (attributes?: Record<string, AttributeValue>) =>
-    attributes && (Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, toJsonValue(v)])) as never);
+    attributes &&
+    (Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, toJsonValue(v)])) as never);
   return {
     eventID: record.eventID ?? '',
     eventName: record.eventName as DynamoDBRecord['eventName'],

@@ -199,7 +199,9 @@ export class EventStore {
       new GetItemCommand({ TableName: this.table, Key: { [A.pk]: s(pk) }, ConsistentRead: true }),
       abortSignal ? { abortSignal } : {},
     );
-    return Item && (Item[A.event] !== undefined || Item[A.rawBody] !== undefined) ? toStoredItem(Item) : undefined;
+    return Item && (Item[A.event] !== undefined || Item[A.rawBody] !== undefined)
+      ? toStoredItem(Item)
+      : undefined;
   }
 
   /**
@@ -255,7 +257,10 @@ export class EventStore {
    * receive time are filtered by DynamoDB; type, outcome and subject live in the deflated event and are
    * filtered here. A scan reads (and bills) every item of its segment, whatever the filter keeps.
    */
-  async *eventPages(filter: EventFilter = {}, options: ScanOptions = {}): AsyncGenerator<ScanPage<StoredEvent>> {
+  async *eventPages(
+    filter: EventFilter = {},
+    options: ScanOptions = {},
+  ): AsyncGenerator<ScanPage<StoredEvent>> {
     const condition = receivedBetween(filter);
     condition.conditions.push('attribute_exists(#h)');
     condition.names['#h'] = A.hash;
@@ -357,7 +362,11 @@ export class EventStore {
   /** Whether an operator alert was recorded for this event. */
   async alertRecorded(event: Pick<NormalizedEvent, 'provider' | 'id'>): Promise<boolean> {
     const { Item } = await this.client.send(
-      new GetItemCommand({ TableName: this.table, Key: { [A.pk]: s(alertKey(event)) }, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: this.table,
+        Key: { [A.pk]: s(alertKey(event)) },
+        ConsistentRead: true,
+      }),
     );
     return Item !== undefined;
   }
@@ -434,7 +443,9 @@ export class EventStore {
           TableName: this.table,
           FilterExpression: condition.conditions.join(' AND '),
           ExpressionAttributeNames: condition.names,
-          ...(Object.keys(condition.values).length > 0 ? { ExpressionAttributeValues: condition.values } : {}),
+          ...(Object.keys(condition.values).length > 0
+            ? { ExpressionAttributeValues: condition.values }
+            : {}),
           Limit: options.pageSize ?? 500,
           ReturnConsumedCapacity: 'TOTAL',
           ...(options.totalSegments !== undefined

@@ -41,7 +41,8 @@ export function eventMessage(event: NormalizedEvent, storeKey: string, dedupeSal
 export function snsMessageBytes(message: Pick<EventMessage, 'Message' | 'MessageAttributes'>): number {
   let bytes = Buffer.byteLength(message.Message);
   for (const [name, value] of Object.entries(message.MessageAttributes)) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType) + Buffer.byteLength(value.StringValue);
+    bytes +=
+      Buffer.byteLength(name) + Buffer.byteLength(value.DataType) + Buffer.byteLength(value.StringValue);
   }
   return bytes;
 }
@@ -52,10 +53,15 @@ export function snsMessageBytes(message: Pick<EventMessage, 'Message' | 'Message
  * bound, or a message that does not fit even by reference. Checks the event as a conflict too (a longer
  * id and key), since the store may keep it as one.
  */
-export function unpublishableReason(event: NormalizedEvent, storeKey: string, hash: string): string | undefined {
+export function unpublishableReason(
+  event: NormalizedEvent,
+  storeKey: string,
+  hash: string,
+): string | undefined {
   if (event.type.length > MESSAGE_BOUNDS.typeChars)
     return `event type longer than ${MESSAGE_BOUNDS.typeChars} characters`;
-  if (event.id.length > MESSAGE_BOUNDS.idChars) return `event id longer than ${MESSAGE_BOUNDS.idChars} characters`;
+  if (event.id.length > MESSAGE_BOUNDS.idChars)
+    return `event id longer than ${MESSAGE_BOUNDS.idChars} characters`;
   if (event.subject.length > MESSAGE_BOUNDS.subjectChars)
     return `event subject longer than ${MESSAGE_BOUNDS.subjectChars} characters`;
   const conflict = conflictOf(storeKey, event, hash);

@@ -2,8 +2,8 @@ import { intake } from '../../shared/core/intake.ts';
 import type { ProviderModule } from '../../shared/core/providerModule.ts';
 import { type EventStore, providerOfKey } from '../../shared/eventStore.ts';
 import { errorField } from '../../shared/log.ts';
-import { providerNamed } from '../../shared/providers/registry.ts';
 import { keepEvent } from '../../shared/outbox.ts';
+import { providerNamed } from '../../shared/providers/registry.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
 
 export interface ReingestDependencies {

@@ -23,7 +23,11 @@ export async function findStored(
 }
 
 /** An entity's stored events in the order the handler applies them: event time, then receive time. */
-export async function entityHistory(store: EventStore, provider: string, subject: string): Promise<StoredEvent[]> {
+export async function entityHistory(
+  store: EventStore,
+  provider: string,
+  subject: string,
+): Promise<StoredEvent[]> {
   const events = await store.scanEvents({ provider, subject });
   return events.sort((a, b) => orderKey(a.event).localeCompare(orderKey(b.event)));
 }

@@ -6,7 +6,13 @@ import { FUNCTION_SIZING } from '../../infra/functionSizing.ts';
 import { ENV } from '../../shared/config.ts';
 import { METRIC, METRICS_NAMESPACE } from '../../shared/metrics.ts';
 import { PROVIDER_NAMES } from '../../shared/providers/registry.ts';
-import { EVENT_TABLE, HANDLER_QUEUE, MAX_RECEIVE_COUNT } from '../../shared/resources.ts';
+import {
+  EVENT_TABLE,
+  HANDLER_QUEUE,
+  MAX_RECEIVE_COUNT,
+  STREAM_EVENT_FILTER,
+  STREAM_PUBLISHER,
+} from '../../shared/resources.ts';
 import { synthIntake } from './synthIntake.ts';
 
 type Resource = { Properties: Record<string, unknown>; DeletionPolicy?: string };
@@ -36,12 +42,15 @@ function dlqOf(queue: Resource): string {
   );
 }
 
-/** `{Ref: X}` → X, `{Fn::GetAtt: [X, 'Arn']}` → X, `X.Arn + '/index/pending'` → `X/index/pending`. */
+/** `{Ref: X}` → X, `{Fn::GetAtt: [X, 'Arn']}` → X, `{Fn::GetAtt: [X, 'StreamArn']}` → `X/stream`. */
 function describeArn(value: unknown): string {
   const v = value as Record<string, unknown>;
   if (typeof value === 'string') return value;
   if ('Ref' in v) return String(v.Ref);
-  if ('Fn::GetAtt' in v) return String((v['Fn::GetAtt'] as string[])[0]);
+  if ('Fn::GetAtt' in v) {
+    const [id, attribute] = v['Fn::GetAtt'] as string[];
+    return attribute === 'StreamArn' ? `${id}/stream` : String(id);
+  }
   if ('Fn::Join' in v) return (v['Fn::Join'] as [string, unknown[]])[1].map(describeArn).join('');
   return JSON.stringify(value);
 }
@@ -156,8 +165,8 @@ describe('the stack, default configuration (dev)', () => {
     template.resourceCountIs('Custom::LogRetention', 0);
   });
 
-  it('stores events in an on-demand table with point-in-time recovery, TTL and the sparse pending index', () => {
-    const { partitionKey, ttlAttribute, pendingIndex } = EVENT_TABLE;
+  it('stores events in an on-demand table with point-in-time recovery, TTL and a stream of new images, and no index', () => {
+    const { partitionKey, ttlAttribute } = EVENT_TABLE;
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: {
@@ -165,16 +174,8 @@ describe('the stack, default configuration (dev)', () => {
         KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         TimeToLiveSpecification: { AttributeName: ttlAttribute, Enabled: true },
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: pendingIndex.name,
-            KeySchema: [
-              { AttributeName: pendingIndex.partitionKey, KeyType: 'HASH' },
-              { AttributeName: pendingIndex.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'KEYS_ONLY' },
-          },
-        ],
+        StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+        GlobalSecondaryIndexes: Match.absent(),
       },
     });
   });
@@ -244,7 +245,6 @@ describe('the stack, default configuration (dev)', () => {
       expect(permissionsOf(template, id)).toEqual(
         [
           `dynamodb:PutItem ${tableId}`,
-          `dynamodb:UpdateItem ${tableId}`,
           `logs:CreateLogStream ${logGroupOf(template, id)}`,
           `logs:PutLogEvents ${logGroupOf(template, id)}`,
           `secretsmanager:GetSecretValue ${secretId}`,
@@ -256,24 +256,56 @@ describe('the stack, default configuration (dev)', () => {
     template.resourceCountIs('AWS::SecretsManager::Secret', PROVIDER_NAMES.length);
   });
 
-  it('allows the sweeper a Query on the pending index only, update on the table, publish events', () => {
+  it('runs the stream publisher on the table stream: new event items only, partial failures, bisect, unlimited retries, a standard failure queue', () => {
     const id = functionIdWithEnv(template, {
       [ENV.topicArn]: Match.anyValue(),
       [ENV.provider]: Match.absent(),
     });
-    expect(permissionsOf(template, id)).toEqual(
+    const failureQueueId = onlyId(template, 'AWS::SQS::Queue', { FifoQueue: Match.absent() });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: id },
+      EventSourceArn: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      FilterCriteria: { Filters: [{ Pattern: JSON.stringify(STREAM_EVENT_FILTER) }] },
+      BatchSize: STREAM_PUBLISHER.batchSize,
+      ParallelizationFactor: STREAM_PUBLISHER.parallelizationFactor,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: -1,
+      MaximumRecordAgeInSeconds: 23 * 3600,
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [failureQueueId, 'Arn'] } },
+      },
+    });
+    template.resourceCountIs('AWS::Events::Rule', 0);
+  });
+
+  it('lets only the stream publisher read the stream, and it touches no table item: stream read, publish events, report failures', () => {
+    const id = functionIdWithEnv(template, {
+      [ENV.topicArn]: Match.anyValue(),
+      [ENV.provider]: Match.absent(),
+    });
+    const failureQueueId = onlyId(template, 'AWS::SQS::Queue', { FifoQueue: Match.absent() });
+    const permissions = permissionsOf(template, id);
+    expect(permissions).toEqual(
       [
-        `dynamodb:Query ${tableId}/index/${EVENT_TABLE.pendingIndex.name}`,
-        `dynamodb:UpdateItem ${tableId}`,
+        `dynamodb:DescribeStream ${tableId}/stream`,
+        `dynamodb:GetRecords ${tableId}/stream`,
+        `dynamodb:GetShardIterator ${tableId}/stream`,
+        'dynamodb:ListStreams *',
         `logs:CreateLogStream ${logGroupOf(template, id)}`,
         `logs:PutLogEvents ${logGroupOf(template, id)}`,
         `sns:Publish ${eventsTopicId}`,
+        ...permissions.filter((p) => p.startsWith('sqs:')),
       ].sort(),
     );
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } })],
-    });
+    expect(permissions.filter((p) => p.startsWith('sqs:'))).toContain(`sqs:SendMessage ${failureQueueId}`);
+    expect(permissions.filter((p) => p.startsWith('sqs:')).every((p) => p.endsWith(failureQueueId))).toBe(
+      true,
+    );
+    for (const other of Object.keys(resourcesOf(template, 'AWS::Lambda::Function')).filter((f) => f !== id)) {
+      expect(permissionsOf(template, other).filter((p) => p.includes('/stream'))).toEqual([]);
+    }
   });
 
   it('allows the event handler get/put/update on the table, consuming its queue, and alerting (with the alert key)', () => {
@@ -319,7 +351,7 @@ describe('the stack, default configuration (dev)', () => {
     });
   });
 
-  it('alarms on every DLQ, quarantines, unpublished age, API 5xx rate, handler queue age, and each function’s errors and throttles, all to the alert topic', () => {
+  it('alarms on every DLQ, quarantines, the stream publisher falling behind or giving up, API 5xx rate, handler queue age, and each function’s errors and throttles, all to the alert topic', () => {
     const alarms = Object.values(resourcesOf(template, 'AWS::CloudWatch::Alarm'));
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: alertsTopicId }]);
@@ -346,11 +378,21 @@ describe('the stack, default configuration (dev)', () => {
         Threshold: 0,
       });
     }
+    const streamPublisherId = functionIdWithEnv(template, {
+      [ENV.topicArn]: Match.anyValue(),
+      [ENV.provider]: Match.absent(),
+    });
     has({
-      Namespace: METRICS_NAMESPACE,
-      MetricName: METRIC.oldestUnpublishedAge,
-      Dimensions: [{ Name: 'service', Value: 'sweeper' }],
-      Threshold: DEFAULTS.unpublishedAgeAlarmSeconds,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: streamPublisherId } }],
+      Threshold: DEFAULTS.unpublishedAgeAlarmSeconds * 1000,
+    });
+    const failureQueueId = onlyId(template, 'AWS::SQS::Queue', { FifoQueue: Match.absent() });
+    has({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [failureQueueId, 'QueueName'] } }],
+      Threshold: 0,
     });
     const handlerQueueId = onlyId(template, 'AWS::SQS::Queue', { RedrivePolicy: Match.anyValue() });
     has({

@@ -5,7 +5,6 @@ import { jest } from '@jest/globals';
 import * as v from 'valibot';
 import { reingest, reingestMany } from '../../local/ops/reingest.ts';
 import { replay } from '../../local/ops/replay.ts';
-import { scanEvents, scanQuarantine } from '../../local/ops/storedEvents.ts';
 import { readCdkOutputs } from '../../local/ops/target.ts';
 import { opsProgram } from '../../local/ops.ts';
 import { writeStackFile } from '../../local/stackFile.ts';
@@ -62,7 +61,7 @@ describe('quarantine reingest', () => {
     const body = aparaBody('order.completed', 'EV-REFUND-1', 'refunded');
     const delivered = await t.deliver('apara', body);
     expect(JSON.parse(delivered.body ?? '{}')).toMatchObject({ status: 'quarantined' });
-    const [record] = await scanQuarantine(t.clients.dynamodb, t.resources.table);
+    const [record] = await t.stack.store.scanQuarantine();
     expect(record?.pk).toMatch(/^apara#q#/);
     const pk = record?.pk ?? '';
     expect(await t.auditMessages()).toHaveLength(0);
@@ -91,8 +90,11 @@ describe('quarantine reingest', () => {
       type: 'apara.order.refunded',
       subject: 'order/OR-241127050200660',
     });
+    // One receipt time: the event's, the stored item's (what listing and replay filter on) and the record's.
     expect(messages[0]?.receivedat).toBe(record?.receivedAt.toISOString());
-    expect((await t.stack.store.get('apara#EV-REFUND-1'))?.status).toBe('published');
+    const stored = await t.stack.store.get('apara#EV-REFUND-1');
+    expect(stored?.status).toBe('stored');
+    expect(stored?.receivedAt.toISOString()).toBe(record?.receivedAt.toISOString());
     const resolved = await t.stack.store.get(pk);
     expect(resolved?.status).toBe('reingested');
     expect(resolved?.quarantine?.reason).toBe('re-ingested as apara#EV-REFUND-1');
@@ -100,7 +102,7 @@ describe('quarantine reingest', () => {
     // Running it again, by key or with --all, publishes nothing more.
     const again = await reingestMany({ ...deps, providerModule: () => aparaWithRefunds }, [pk]);
     expect(again).toEqual([expect.objectContaining({ result: 'skipped' })]);
-    expect(await scanQuarantine(t.clients.dynamodb, t.resources.table)).toHaveLength(0);
+    expect(await t.stack.store.scanQuarantine()).toHaveLength(0);
     expect(await t.auditMessages()).toHaveLength(0);
   });
 });
@@ -152,7 +154,7 @@ describe('replay', () => {
 
   it('republishes exactly the stored events of the provider received in [since, until), flagged replayed', async () => {
     const { t, at } = await storedHistory();
-    const deps = { dynamodb: t.clients.dynamodb, table: t.resources.table, publisher: t.stack.publisher };
+    const deps = { store: t.stack.store, publisher: t.stack.publisher };
 
     const report = await replay(deps, { provider: 'apara', since: at(10), until: at(20) });
 
@@ -170,7 +172,7 @@ describe('replay', () => {
 
   it('a dry run lists the events and publishes nothing', async () => {
     const { t, at } = await storedHistory();
-    const deps = { dynamodb: t.clients.dynamodb, table: t.resources.table, publisher: t.stack.publisher };
+    const deps = { store: t.stack.store, publisher: t.stack.publisher };
 
     const report = await replay(deps, { provider: 'apara', since: at(0), until: at(21), dryRun: true });
 
@@ -239,8 +241,8 @@ describe('events list', () => {
     clock.advance(MINUTE);
     const since = clock.now(); // EV-L-3 is received exactly then: `since` includes it, `until` excludes it
     await t.deliver('apara', aparaBody('order.expired', 'EV-L-3'));
-    const ids = async (filter: Parameters<typeof scanEvents>[2]) =>
-      (await scanEvents(t.clients.dynamodb, t.resources.table, filter)).map((e) => e.event.id);
+    const ids = async (filter: Parameters<EventStore['scanEvents']>[0]) =>
+      (await t.stack.store.scanEvents(filter)).map((e) => e.event.id);
 
     expect(await ids({ provider: 'apara' })).toEqual(['EV-L-1', 'EV-L-2', 'EV-L-3']);
     expect(await ids({ provider: 'apara', type: 'order.completed' })).toEqual(['EV-L-2']);

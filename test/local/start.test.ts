@@ -11,6 +11,7 @@ import { loadLocalKeys } from '../../local/localKeys.ts';
 import { assertPortFree, freePort } from '../../local/servers.ts';
 import type { StackFile } from '../../local/stackFile.ts';
 import { EntityStateStore, orderKey } from '../../shared/entityState.ts';
+import { EventStore } from '../../shared/eventStore.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
 import { personalValues, samplesOf } from '../support/samples.ts';
 
@@ -260,7 +261,7 @@ describe('npm start: the local stack as a user runs it', () => {
     expect(stored.map((e) => e.id).sort()).toEqual([...accepted].sort());
 
     const clients = localClients(info.endpoints);
-    const states = new EntityStateStore(clients.dynamodb, info.table);
+    const states = new EntityStateStore(new EventStore(clients.dynamodb, info.table));
     const entities = new Map<string, typeof stored>();
     for (const event of stored) {
       const key = `${event.provider} ${event.subject}`;

@@ -84,7 +84,7 @@ describe('the default event handler', () => {
       const stored = await t.stack.store.get(pk);
       expect(stored?.event).toBeDefined();
       if (!stored?.event) throw new Error(`no stored event under ${pk}`);
-      await t.stack.publisher.publish(stored.event, pk, 'redelivery');
+      await t.stack.publisher.publish(stored.event, pk, { dedupeSalt: 'redelivery' });
     }
     await t.handleAll();
     expect(handled.filter((type) => type === 'apara.order.fund_failed')).toHaveLength(2);

@@ -1,17 +1,16 @@
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { INGEST_TABLE_ACTIONS } from '../../infra/webhookApi.ts';
 import { localClients } from '../../local/awsClients.ts';
 import { generateKeys } from '../../local/localKeys.ts';
 import { provisionLocal } from '../../local/provision.ts';
 import { intake } from '../../shared/core/intake.ts';
-import { EventStore } from '../../shared/eventStore.ts';
+import { EventStore, eventKey } from '../../shared/eventStore.ts';
 import { apara } from '../../shared/providers/apara/index.ts';
 import { providerEntry } from '../../shared/providers/registry.ts';
 import { sample } from '../support/samples.ts';
 import { useLocalServers } from '../support/testStack.ts';
 
 const localServers = useLocalServers();
-const LEASE_MS = 10_000;
 let suffix = 0;
 
 /**
@@ -46,7 +45,7 @@ async function freshStore() {
   const recording = recordingClient(endpoints.dynamodb);
   return {
     ...recording,
-    store: new EventStore(recording.client, { table: resources.table, leaseMs: LEASE_MS }),
+    store: new EventStore(recording.client, resources.table),
   };
 }
 
@@ -70,43 +69,86 @@ function aparaEvent(name: string, at: Date) {
   };
 }
 
+/** A store request for the event, as ingest makes it. */
+function putRequest(delivery: ReturnType<typeof aparaEvent>, now: Date) {
+  return {
+    pk: eventKey(delivery.provider, delivery.dedupeKey),
+    hash: delivery.hash,
+    event: delivery.event,
+    retentionSeconds: delivery.retentionSeconds,
+    now,
+  };
+}
+
 describe('the event store', () => {
-  it('after the lease runs out, exactly one of two concurrent retries takes the event over', async () => {
+  it('20 concurrent puts of one event: exactly one stored, every other a duplicate holding the stored event', async () => {
     const { store } = await freshStore();
     const t0 = new Date();
     const delivery = aparaEvent('order.completed', t0);
-    expect((await store.claim({ ...delivery, now: t0 })).kind).toBe('stored');
 
-    const later = new Date(t0.getTime() + LEASE_MS + 1);
-    const results = await Promise.all([
-      store.claim({ ...delivery, now: later }),
-      store.claim({ ...delivery, now: later }),
-    ]);
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.put(putRequest(delivery, t0))));
 
-    expect(results.map((r) => r.kind).sort()).toEqual(['in_flight', 'stored']);
-    expect(results.find((r) => r.kind === 'stored')).toMatchObject({ takenOver: true });
+    expect(results.filter((r) => r.kind === 'stored')).toHaveLength(1);
+    const duplicates = results.filter((r) => r.kind === 'duplicate');
+    expect(duplicates).toHaveLength(19);
+    for (const duplicate of duplicates) expect(duplicate.event).toEqual(delivery.event);
   });
 
-  it('a retry that finds the event published in the meantime answers duplicate, without reading the table', async () => {
-    const { store, sent, beforeNext } = await freshStore();
+  it('a duplicate is answered from the failed write itself, without a read', async () => {
+    const { store, sent } = await freshStore();
     const t0 = new Date();
     const delivery = aparaEvent('order.completed', t0);
-    const first = await store.claim({ ...delivery, now: t0 });
-    if (first.kind !== 'stored') throw new Error('first claim did not store');
+    await store.put(putRequest(delivery, t0));
+    sent.length = 0;
 
-    // The retry reads "received, lease expired"; the original invocation marks it published just
-    // before the retry's take-over reaches DynamoDB.
-    beforeNext(async () => undefined); // the retry's put
-    const later = new Date(t0.getTime() + LEASE_MS + 1);
-    const retry = store.claim({ ...delivery, now: later });
-    await new Promise((r) => setTimeout(r, 0));
-    beforeNext(async (command) => {
-      if (command instanceof UpdateItemCommand) await store.markPublished(first.pk);
-    });
-    const answer = await retry;
+    expect((await store.put(putRequest(delivery, t0))).kind).toBe('duplicate');
+    expect(sent).toEqual(['PutItem']);
+  });
 
-    expect(answer.kind).toBe('duplicate');
-    expect(sent).not.toContain('GetItem');
+  it('a re-ingested event keeps its original receive time, in the event and in the stored item that listing and replay read', async () => {
+    const { store } = await freshStore();
+    const receivedLongAgo = new Date('2024-11-27T05:09:15.500Z');
+    const delivery = aparaEvent('order.completed', receivedLongAgo);
+
+    await store.put(putRequest(delivery, new Date()));
+
+    const [stored] = await store.scanEvents();
+    expect(stored?.receivedAt.toISOString()).toBe(receivedLongAgo.toISOString());
+    expect(stored?.event.receivedat).toBe(receivedLongAgo.toISOString());
+    expect(
+      await store.scanEvents({ since: receivedLongAgo, until: new Date(receivedLongAgo.getTime() + 1) }),
+    ).toHaveLength(1);
+    // Its expiry counts from the re-ingest, not from the original receipt.
+    expect(stored?.expiresAt.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it('a parallel scan: the segments together read every event once, each page reports its read units, a signal stops it', async () => {
+    const { store } = await freshStore();
+    const t0 = new Date();
+    const names = [
+      'order.completed',
+      'order.fund_settled',
+      'order.initiated',
+      'order.expired',
+      'order.asset_deposited',
+    ];
+    for (const name of names) await store.put(putRequest(aparaEvent(name, t0), t0));
+
+    const seen: string[] = [];
+    let units = 0;
+    for (let segment = 0; segment < 3; segment += 1) {
+      for await (const page of store.eventPages({}, { segment, totalSegments: 3, pageSize: 2 })) {
+        seen.push(...page.items.map((item) => item.pk));
+        units += page.consumedReadUnits;
+      }
+    }
+    expect(seen.sort()).toEqual((await store.scanEvents()).map((item) => item.pk).sort());
+    expect(new Set(seen).size).toBe(names.length);
+    expect(units).toBeGreaterThan(0);
+
+    const stop = new AbortController();
+    stop.abort();
+    await expect(store.scanEvents({}, { signal: stop.signal })).rejects.toThrow();
   });
 
   it('the ingest path uses only the table actions its IAM role is granted', async () => {
@@ -115,16 +157,12 @@ describe('the event store', () => {
     const completed = aparaEvent('order.completed', t0);
     const settled = aparaEvent('order.fund_settled', t0);
     const failed = aparaEvent('order.fund_failed', t0); // same eventId as fund_settled: a conflict
-    const later = new Date(t0.getTime() + LEASE_MS + 1);
 
-    const stored = await store.claim({ ...completed, now: t0 });
-    await store.claim({ ...completed, now: t0 }); // in flight
-    await store.claim({ ...completed, now: later }); // taken over
-    if (stored.kind === 'stored') await store.markPublished(stored.pk);
-    await store.claim({ ...completed, now: later }); // duplicate
-    const kept = await store.claim({ ...settled, now: t0 });
-    if (kept.kind === 'stored') await store.markPending(kept.pk, t0);
-    await store.claim({ ...failed, now: t0 }); // conflict
+    await store.put(putRequest(completed, t0));
+    await store.put(putRequest(completed, t0)); // duplicate
+    await store.put(putRequest(settled, t0));
+    await store.put(putRequest(failed, t0)); // conflict
+    await store.put(putRequest(failed, t0)); // duplicate of the conflict
     await store.quarantine({
       provider: 'apara',
       contentKey: 'k',

@@ -7,20 +7,19 @@ import { FUNCTION_SIZING } from '../../infra/functionSizing.ts';
 import { localClients } from '../../local/awsClients.ts';
 import { freePort } from '../../local/servers.ts';
 import { startStreamPoller } from '../../local/streamPoller.ts';
-import { EventStore } from '../../shared/eventStore.ts';
-import { EventPublisher, MAX_MESSAGE_BYTES, snsMessageBytes } from '../../shared/publisher.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
+import { EventStore } from '../../shared/eventStore.ts';
 import { EVENT_ID_HEADER } from '../../shared/providers/openpoly/verify.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { EventPublisher, MAX_MESSAGE_BYTES, snsMessageBytes } from '../../shared/publisher.ts';
 import { personalValues, sample, samplesOf } from '../support/samples.ts';
 import {
   answerOf,
   captureLogs,
-  failingSns,
-  faultyStore,
-  hangingSns,
   deadlineContext,
+  failingSns,
   hangingEndpoint,
+  hangingSns,
   manualClock,
   metricTotals,
   publishedEvent,

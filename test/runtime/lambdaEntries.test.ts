@@ -3,21 +3,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { bundleLambda } from '../../bench/bundle.ts';
 import { apiGatewayEvent } from '../../local/apiGatewayEvent.ts';
 import { localClients } from '../../local/awsClients.ts';
 import { generateKeys } from '../../local/localKeys.ts';
 import { provisionLocal } from '../../local/provision.ts';
 import { localContext } from '../../local/queuePoller.ts';
+import { startStreamPoller } from '../../local/streamPoller.ts';
 import { ENV } from '../../shared/config.ts';
 import { providerEntry } from '../../shared/providers/registry.ts';
 import { sample } from '../support/samples.ts';
-import { drain, useLocalServers } from '../support/testStack.ts';
+import { drain, until, useLocalServers } from '../support/testStack.ts';
 
 const localServers = useLocalServers();
 
 describe('the Lambda entries, wired from their environment as in AWS', () => {
-  it('ingest, event handler and sweeper start from env and serve a delivery end to end', async () => {
+  it('ingest, stream publisher and event handler start from env and serve a delivery end to end', async () => {
     const clients = localClients(localServers().endpoints);
     const resources = await provisionLocal(clients, { suffix: '-entries', subscribers: [{ name: 'audit' }] });
     const keys = generateKeys('coinme');
@@ -37,7 +39,7 @@ describe('the Lambda entries, wired from their environment as in AWS', () => {
 
     const ingest = await import('../../functions/ingest/index.ts');
     const eventHandler = await import('../../functions/event-handler/index.ts');
-    const sweeper = await import('../../functions/sweeper/index.ts');
+    const streamPublisher = await import('../../functions/stream-publisher/index.ts');
 
     const body = sample('coinme', 'order-template-consumed');
     const headers = providerEntry('coinme').sign(body, keys.signingKey, new Date());
@@ -71,7 +73,25 @@ describe('the Lambda entries, wired from their environment as in AWS', () => {
       localContext('event-handler'),
     );
     expect(result.batchItemFailures).toEqual([]);
-    expect(await sweeper.handler()).toEqual({ published: 0, failed: 0, oldestWaitingSeconds: 0 });
+
+    // The stream publisher, fed the table's stream record of the event as Lambda feeds it, publishes
+    // the same message again: SNS FIFO collapses it with the inline one.
+    const records: DynamoDBRecord[] = [];
+    const failures: unknown[] = [];
+    const poller = startStreamPoller({
+      streams: clients.streams,
+      streamArn: resources.streamArn,
+      handler: async (event) => {
+        const answer = await streamPublisher.handler(event, localContext('stream-publisher'));
+        records.push(...event.Records);
+        failures.push(...answer.batchItemFailures);
+        return answer;
+      },
+    });
+    await until('the stream publisher to publish the stored event', () => records.length === 1, 10_000);
+    await poller.stop();
+    expect(failures).toEqual([]);
+    expect(await drain(clients.sqs, resources.subscriberQueues.audit?.url ?? '')).toHaveLength(0);
   });
 
   it('the production ingest bundle (ESM, SDK bundled, env-only credentials) serves a delivery', async () => {

@@ -93,7 +93,7 @@ describe('the FIFO deduplication id is derived from the event', () => {
     const t = await testStack(localServers());
 
     await t.stack.publisher.publish(event, pk);
-    await t.stack.publisher.publish(event, pk, 'replay-1');
+    await t.stack.publisher.publish(event, pk, { dedupeSalt: 'replay-1' });
     await t.stack.publisher.publish({ ...event, id: 'EV-DEDUPE-2' }, 'apara#EV-DEDUPE-2');
 
     const messages = await t.auditMessages();

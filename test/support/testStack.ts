@@ -71,7 +71,10 @@ export async function streamSettled(table: string, deadlineMs = 15_000): Promise
 /** A Lambda context whose remaining time runs down from `timeoutMs`, as in a real invocation. */
 export function deadlineContext(functionName: string, timeoutMs: number) {
   const started = Date.now();
-  return { ...localContext(functionName), getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started) };
+  return {
+    ...localContext(functionName),
+    getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started),
+  };
 }
 
 /**
@@ -221,28 +224,6 @@ export async function unreachableStore(): Promise<EventStore> {
     }),
     'any',
   );
-}
-
-/**
- * An event store on the local DynamoDB whose client throws for the commands `fails` picks (every
- * other command goes through). `failures()` counts the injected errors.
- */
-export function faultyStore(
-  servers: LocalServers,
-  table: string,
-  fails: (command: unknown) => boolean,
-): { store: EventStore; failures: () => number } {
-  const dynamodb = localClients(servers.endpoints).dynamodb;
-  const send = dynamodb.send.bind(dynamodb) as (command: unknown) => Promise<unknown>;
-  let failures = 0;
-  dynamodb.send = (async (command: unknown) => {
-    if (fails(command)) {
-      failures += 1;
-      throw new Error('injected: DynamoDB request failed');
-    }
-    return send(command);
-  }) as typeof dynamodb.send;
-  return { store: new EventStore(dynamodb, table), failures: () => failures };
 }
 
 let counter = 0;
