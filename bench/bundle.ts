@@ -9,7 +9,7 @@ export { ROOT };
 /** Every Lambda the CDK stack deploys, by the name its bundle gets under `.bench/bundles/`. */
 export const LAMBDAS = {
   ingest: 'functions/ingest/index.ts',
-  sweeper: 'functions/sweeper/index.ts',
+  'stream-publisher': 'functions/stream-publisher/index.ts',
   'event-handler': 'functions/event-handler/index.ts',
 } as const;
 

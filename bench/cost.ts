@@ -57,8 +57,15 @@ export interface Assumptions {
    * bench ran on.
    */
   cpuFactor: number;
-  /** In-region round trips the ingest path waits for, ms: PutItem, SNS FIFO Publish, UpdateItem. */
+  /** In-region round trips the ingest path waits for, ms: PutItem, SNS FIFO Publish. */
   ingestRoundTripsMs: number;
+  /**
+   * Stored events per stream-publisher invocation: Lambda invokes it per batch of new stream records,
+   * so at low traffic every event is an invocation of its own (1, the default); under load up to 100.
+   */
+  streamRecordsPerInvocation: number;
+  /** Billed ms of the stream publisher per event: one SNS publish round trip and a little CPU. */
+  streamPublisherMsPerEvent: number;
   /** Round trips of the handler per event, ms (UpdateItem; plus GetItem, Publish, PutItem on alerts). */
   handlerRoundTripsMs: number;
   /** Share of invocations that are cold starts, and the init time billed for each (ms, at the cpu factor). */
@@ -75,7 +82,9 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   ingestMemoryMb: FUNCTION_SIZING.ingest.memoryMb,
   handlerMemoryMb: FUNCTION_SIZING.eventHandler.memoryMb,
   cpuFactor: cpuFactorAt(FUNCTION_SIZING.ingest.memoryMb),
-  ingestRoundTripsMs: 5 + 20 + 5,
+  ingestRoundTripsMs: 5 + 20,
+  streamRecordsPerInvocation: 1,
+  streamPublisherMsPerEvent: 22,
   handlerRoundTripsMs: 5,
   coldStartShare: 0.01,
   platformLogBytes: 300,
@@ -156,6 +165,24 @@ export function ingestPathCost(m: MeasuredInputs, a: Assumptions = DEFAULT_ASSUM
       perMillion:
         1e6 * (chunks64k(m.messageBytes) * p.snsFifoPublish + (m.messageBytes / GB) * p.snsFifoPayloadGb),
       basis: `${chunks64k(m.messageBytes)} request(s) + ${m.messageBytes} B payload`,
+    },
+    {
+      item: 'Stream publisher: the second SNS FIFO publish',
+      perMillion:
+        1e6 * (chunks64k(m.messageBytes) * p.snsFifoPublish + (m.messageBytes / GB) * p.snsFifoPayloadGb),
+      basis: 'the same message again (SNS drops it as a duplicate, but bills the request)',
+    },
+    {
+      item: 'Stream publisher: Lambda requests and duration',
+      perMillion:
+        1e6 *
+        (p.lambdaRequest / a.streamRecordsPerInvocation +
+          (FUNCTION_SIZING.streamPublisher.memoryMb / 1024) *
+            (a.streamPublisherMsPerEvent / 1000) *
+            p.lambdaArmGbSecond),
+      basis:
+        `${a.streamRecordsPerInvocation} event(s) per invocation, ${a.streamPublisherMsPerEvent} ms per event at ` +
+        `${FUNCTION_SIZING.streamPublisher.memoryMb} MB; reading the stream is free for Lambda triggers`,
     },
   ];
   const extras: CostLine[] = [

@@ -3,7 +3,7 @@ import type { LocalEndpoints } from '../local/awsClients.ts';
 import { localClients } from '../local/awsClients.ts';
 import { pollOnce } from '../local/queuePoller.ts';
 import { stringifyJson } from '../shared/core/losslessJson.ts';
-import { packEvent, toStoredItem } from '../shared/eventStore.ts';
+import { packEvent } from '../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
 import { answerOf, type BenchStack, benchStack, rawItem } from './benchStack.ts';
 import { type CapacityTally, itemSize, meterCapacity, totalWrites } from './capacity.ts';
@@ -28,9 +28,8 @@ export interface WriteUnitsResult {
   accepted: PathCapacity;
   duplicate: PathCapacity;
   conflict: PathCapacity;
+  /** The inline publish failed: still the one put; the stream publisher publishes it and touches no table item. */
   publishFailed: PathCapacity;
-  /** The sweeper pass that publishes that one stored event. */
-  sweeperPass: PathCapacity;
   /** The default handler on the accepted event's message (entity state; alert where the outcome asks for one). */
   handler: PathCapacity;
   handlerOutcome: string;
@@ -38,8 +37,6 @@ export interface WriteUnitsResult {
 
 export interface WriteUnitsReport {
   samples: WriteUnitsResult[];
-  /** A sweeper pass over every provider with nothing pending (runs every minute). */
-  idleSweeperPass: PathCapacity;
 }
 
 /**
@@ -83,11 +80,9 @@ export async function measureWriteUnits(endpoints: LocalEndpoints): Promise<Writ
 
     const failedBody = withEventId(sample, `wu${process.pid}f${n}`);
     const publishFailed = take(answerOf(await failing.deliver(sample.provider, failedBody)).status);
-    await new Promise((r) => setTimeout(r, 5)); // the sweeper takes events whose lease is strictly past
-    const report = await failing.stack.sweep();
-    const sweeperPass = take(`published ${report.published}`);
 
-    const { event } = toStoredItem(item);
+    const event = (await t.stack.store.get(pk))?.event;
+    meter.take();
     const eventJson = event ? stringifyJson(event) : '';
     const itemBytes = itemSize(item);
     results.push({
@@ -102,15 +97,11 @@ export async function measureWriteUnits(endpoints: LocalEndpoints): Promise<Writ
       duplicate,
       conflict,
       publishFailed,
-      sweeperPass,
       handler,
       handlerOutcome: event?.outcome ?? '?',
     });
   }
-  meter.take();
-  await t.stack.sweep();
-  const idleSweeperPass = take('idle');
-  return { samples: results, idleSweeperPass };
+  return { samples: results };
 }
 
 async function drainHandlerQueue(t: BenchStack): Promise<void> {
@@ -119,7 +110,7 @@ async function drainHandlerQueue(t: BenchStack): Promise<void> {
   }
 }
 
-/** An SNS client whose publishes fail, as when SNS is unavailable: the fault the sweeper exists for. */
+/** An SNS client whose publishes fail, as when SNS is unavailable: the stream publisher then publishes. */
 function failingSns(endpoints: LocalEndpoints): SNSClient {
   const sns = localClients(endpoints).sns;
   const send = sns.send.bind(sns) as (command: unknown) => Promise<unknown>;
