@@ -66,6 +66,8 @@ export interface Assumptions {
   streamRecordsPerInvocation: number;
   /** Billed ms of the stream publisher per event: one SNS publish round trip and a little CPU. */
   streamPublisherMsPerEvent: number;
+  /** Log bytes per stream-publisher invocation: its EMF metrics line and Lambda's platform lines. */
+  streamLogBytesPerInvocation: number;
   /** Round trips of the handler per event, ms (UpdateItem; plus GetItem, Publish, PutItem on alerts). */
   handlerRoundTripsMs: number;
   /** Share of invocations that are cold starts, and the init time billed for each (ms, at the cpu factor). */
@@ -85,6 +87,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   ingestRoundTripsMs: 5 + 20,
   streamRecordsPerInvocation: 1,
   streamPublisherMsPerEvent: 22,
+  streamLogBytesPerInvocation: 250 + 300,
   handlerRoundTripsMs: 5,
   coldStartShare: 0.01,
   platformLogBytes: 300,
@@ -199,6 +202,11 @@ export function ingestPathCost(m: MeasuredInputs, a: Assumptions = DEFAULT_ASSUM
       item: 'CloudWatch Logs (ingest)',
       perMillion: 1e6 * ((m.ingestLogBytes + a.platformLogBytes) / GB) * p.logsIngestGb,
       basis: `${m.ingestLogBytes} B handler logs + ${a.platformLogBytes} B Lambda platform lines`,
+    },
+    {
+      item: 'CloudWatch Logs (stream publisher)',
+      perMillion: 1e6 * (a.streamLogBytesPerInvocation / a.streamRecordsPerInvocation / GB) * p.logsIngestGb,
+      basis: `${a.streamLogBytesPerInvocation} B per invocation (metrics line + platform lines)`,
     },
     {
       item: `DynamoDB storage, ${a.retentionDays} days`,

@@ -12,7 +12,7 @@ export interface LatencyResult {
   provider: string;
   sample: string;
   runs: number;
-  /** The real ingest handler, in-process: API Gateway event → stored, published, marked published. ms. */
+  /** The real ingest handler, in-process: API Gateway event → stored, published. ms. */
   ingest: { p50: number; p99: number; mean: number };
   /** A bare conditional PutItem plus one SNS Publish, same clients, same sizes. ms. */
   floor: { p50: number; p99: number; mean: number };

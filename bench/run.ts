@@ -37,7 +37,7 @@ import { measureWriteUnits, type PathCapacity, type WriteUnitsReport } from './w
 const TARGETS = {
   cpuRatio: 2,
   coldStartAboveBareMs: 40,
-  latencyRatioP50: 1.5,
+  latencyRatioP50: 1.1,
   ingestDollarsPerMillion: 3,
 };
 
