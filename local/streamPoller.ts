@@ -66,7 +66,8 @@ interface ShardState {
 export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
   const checkpoints = options.checkpoints ?? new Map<string, string>();
   const batchSize = options.batchSize ?? STREAM_PUBLISHER.batchSize;
-  const idleMs = options.idleMs ?? 100;
+  // Lambda polls each shard about four times a second.
+  const idleMs = options.idleMs ?? 250;
   const retryMs = options.retryMs ?? 200;
   const filter = options.filter ?? STREAM_EVENT_FILTER;
   const shards = new Map<string, ShardState>();

@@ -94,7 +94,11 @@ export function makeEventHandler(deps: EventHandlerDependencies) {
     try {
       return await processPartialResponse(
         event,
-        (record: SQSRecord) => handleRecord(record, metrics),
+        (record: SQSRecord) =>
+          withinDeadline(
+            () => handleRecord(record, metrics),
+            context.getRemainingTimeInMillis() - DEADLINE_RESERVE_MS,
+          ),
         processor,
         {
           context,
@@ -106,6 +110,27 @@ export function makeEventHandler(deps: EventHandlerDependencies) {
       metrics.flush();
     }
   };
+}
+
+/** Time kept back from the function's timeout so the batch response always gets out. */
+const DEADLINE_RESERVE_MS = 1_000;
+
+/**
+ * Fails a record whose work has not finished when the invocation's budget runs out: it is reported
+ * failed (and comes back), instead of the whole batch dying at the function's timeout. Its calls are
+ * bounded by the clients' own timeouts too; what they still do is idempotent (state and alerts).
+ */
+async function withinDeadline<T>(work: () => Promise<T>, budgetMs: number): Promise<T> {
+  if (budgetMs <= 0) throw new Error('out of time before the record started');
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`record not handled within ${budgetMs} ms`)), budgetMs);
+  });
+  try {
+    return await Promise.race([work(), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The normalized event in a message, validated; an event sent by reference is read from the store. */

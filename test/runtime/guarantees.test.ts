@@ -1,13 +1,15 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { DynamoDBRecord } from 'aws-lambda';
-import { CLIENT_CONFIG } from '../../functions/awsConfig.ts';
+import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
+import { CLIENT_CALL_MAX_MS, CLIENT_CONFIG } from '../../functions/awsConfig.ts';
+import { makeEventHandler } from '../../functions/event-handler/eventHandler.ts';
 import { makeStreamPublisher } from '../../functions/stream-publisher/streamPublisher.ts';
 import { FUNCTION_SIZING } from '../../infra/functionSizing.ts';
 import { localClients } from '../../local/awsClients.ts';
 import { freePort } from '../../local/servers.ts';
 import { startStreamPoller } from '../../local/streamPoller.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
+import { EntityStateStore } from '../../shared/entityState.ts';
 import { EventStore } from '../../shared/eventStore.ts';
 import { EVENT_ID_HEADER } from '../../shared/providers/openpoly/verify.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
@@ -305,6 +307,29 @@ describe('stored means published', () => {
 });
 
 describe('deadlines hold', () => {
+  it('a Lambda client (CLIENT_CONFIG) gives up a call that never answers by itself, with no abort signal', async () => {
+    const hanging = await hangingEndpoint();
+    const client = new DynamoDBClient({
+      ...CLIENT_CONFIG,
+      endpoint: hanging.url,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      const call = new EventStore(client, 'any').get('apara#EV-1').then(
+        () => 'answered',
+        (error: Error) => error.name,
+      );
+      // Without throwOnRequestTimeout the SDK would only warn and wait for ever: this would time out.
+      expect(await within(CLIENT_CALL_MAX_MS + 2_000, 'a call to a DynamoDB that never answers', call)).toBe(
+        'TimeoutError',
+      );
+    } finally {
+      client.destroy();
+      await hanging.close();
+    }
+  });
+
   it('DynamoDB accepts connections and never answers: the ingest answers 503 within its budget', async () => {
     const hanging = await hangingEndpoint();
     const store = new EventStore(
@@ -359,7 +384,60 @@ describe('deadlines hold', () => {
       await hanging.close();
     }
   });
+  it('DynamoDB never answers: the event handler reports the message failed within its budget', async () => {
+    const hanging = await hangingEndpoint();
+    const t = await testStack(localServers());
+    await t.deliver('apara', sample('apara', 'order.completed'));
+    const [body] = await t.auditMessages();
+    const store = new EventStore(
+      new DynamoDBClient({
+        ...CLIENT_CONFIG,
+        endpoint: hanging.url,
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+      }),
+      'any',
+    );
+    const handler = makeEventHandler({
+      states: new EntityStateStore(store),
+      store,
+      sns: t.clients.sns,
+      alertsTopicArn: t.resources.alertsTopicArn,
+    });
+    const budget = FUNCTION_SIZING.eventHandler.timeoutSeconds * 1000;
+    try {
+      const response = await within(
+        budget,
+        'the event handler with DynamoDB hanging',
+        handler({ Records: [sqsRecord('m-1', body ?? '')] }, deadlineContext('event-handler', budget)),
+      );
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-1' }]);
+    } finally {
+      await hanging.close();
+    }
+  });
 });
+
+/** An SQS FIFO record as Lambda hands it to the event handler. */
+function sqsRecord(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: messageId,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '0',
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: '0',
+      MessageGroupId: 'g',
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q.fifo',
+    awsRegion: 'us-east-1',
+  };
+}
 
 /** The first record of a test stack's table stream, as Lambda hands it to the stream publisher. */
 async function firstStreamRecord(t: Awaited<ReturnType<typeof testStack>>): Promise<DynamoDBRecord> {
