@@ -14,6 +14,7 @@ import { EventStore } from '../../shared/eventStore.ts';
 import { EVENT_ID_HEADER } from '../../shared/providers/openpoly/verify.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
 import { EventPublisher, MAX_MESSAGE_BYTES, snsMessageBytes } from '../../shared/publisher.ts';
+import { STREAM_EVENT_FILTER } from '../../shared/resources.ts';
 import { personalValues, sample, samplesOf } from '../support/samples.ts';
 import {
   answerOf,
@@ -294,6 +295,35 @@ describe('stored means published', () => {
     expect(messages).toHaveLength(samplesOf('coinme').size);
     expect(new Set(messages.map((m) => m.id)).size).toBe(samplesOf('coinme').size);
     expect(metricTotals(logs()).get('PublishFailed{service=stream-publisher}')).toBe(3);
+  });
+
+  it('only event items reach the stream publisher: not quarantine records, entity states or alert marks', async () => {
+    const t = await testStack(localServers(), { streamPublisher: false });
+    await t.deliver('apara', sample('apara', 'order.fund_failed')); // an event; the handler alerts on it
+    await t.deliver('apara', Buffer.from('{"not json')); // a quarantine record
+    await t.handleAll(); // writes the entity state and the alert mark
+    const keysOf = async (filter: object) => {
+      const keys = new Set<string>();
+      const poller = startStreamPoller({
+        streams: t.clients.streams,
+        streamArn: t.resources.streamArn,
+        filter,
+        handler: async (event) => {
+          for (const record of event.Records) keys.add(record.dynamodb?.Keys?.pk?.S ?? '');
+          return { batchItemFailures: [] };
+        },
+      });
+      await poller.caughtUp();
+      await poller.stop();
+      return [...keys].sort();
+    };
+
+    const everything = await keysOf({});
+    expect(everything.map((key) => key.split('#')[0])).toEqual(
+      expect.arrayContaining(['alert', 'apara', 'state']),
+    );
+    expect(everything.some((key) => key.startsWith('apara#q#'))).toBe(true);
+    expect(await keysOf(STREAM_EVENT_FILTER)).toEqual(['apara#EV-241127050552618']);
   });
 
   it('the store is unreachable: 503 with Retry-After, nothing published', async () => {
