@@ -1,13 +1,20 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
+import { bundleLambda } from '../../bench/bundle.ts';
 import { CLIENT_CALL_MAX_MS, CLIENT_CONFIG } from '../../functions/awsConfig.ts';
 import { makeEventHandler } from '../../functions/event-handler/eventHandler.ts';
 import { makeStreamPublisher } from '../../functions/stream-publisher/streamPublisher.ts';
 import { FUNCTION_SIZING } from '../../infra/functionSizing.ts';
+import { apiGatewayEvent } from '../../local/apiGatewayEvent.ts';
 import { localClients } from '../../local/awsClients.ts';
 import { freePort } from '../../local/servers.ts';
 import { startStreamPoller } from '../../local/streamPoller.ts';
+import { ENV } from '../../shared/config.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
 import { EntityStateStore } from '../../shared/entityState.ts';
 import { EventStore } from '../../shared/eventStore.ts';
@@ -190,6 +197,71 @@ describe('stored means published', () => {
     const retry = await t.deliver('apara', body);
     expect(answerOf(retry)).toEqual({ status: 'duplicate', id: 'EV-241127050915602' });
     expect(await t.auditMessages()).toHaveLength(0);
+  });
+
+  it('the ingest process SIGKILLed after its write and before it answers, no retry: the stream publishes it exactly once', async () => {
+    const t = await testStack(localServers());
+    const hanging = await hangingEndpoint(); // holds the inline publish, so the kill lands before the answer
+    const body = sample('apara', 'order.completed');
+    const event = apiGatewayEvent(
+      'apara',
+      body,
+      providerEntry('apara').sign(body, t.keys.apara?.signingKey ?? '', new Date()),
+    );
+    // The production bundle (Node does not run this TypeScript as it is).
+    const { file: entry } = await bundleLambda(
+      'functions/ingest/index.ts',
+      mkdtempSync(join(tmpdir(), 'ingest-killed-')),
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const { handler } = await import(${JSON.stringify(entry)});
+         const answer = await handler(JSON.parse(process.env.EVENT), { awsRequestId: 'r', getRemainingTimeInMillis: () => 9000 });
+         process.stdout.write('ANSWER ' + JSON.stringify(answer));`,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          EVENT: JSON.stringify(event),
+          AWS_ENDPOINT_URL: localServers().endpoints.dynamodb,
+          AWS_ENDPOINT_URL_SNS: hanging.url,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          LOG_FORMAT: 'json',
+          [ENV.provider]: 'apara',
+          [ENV.table]: t.resources.table,
+          [ENV.topicArn]: t.resources.topicArn,
+          [ENV.keys]: JSON.stringify({ keys: t.keys.apara?.verifyKeys ?? [] }),
+        },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      await until(
+        'the ingest process to store the event',
+        async () => (await t.stack.store.get('apara#EV-241127050915602')) !== undefined,
+        30_000,
+        5,
+      );
+      child.kill('SIGKILL');
+      await exited;
+      expect(output).not.toContain('ANSWER');
+    } finally {
+      child.kill('SIGKILL');
+      await hanging.close();
+    }
+
+    const messages = await t.auditMessages();
+    expect(messages.map((m) => publishedEvent(m).id)).toEqual(['EV-241127050915602']);
   });
 
   it('SNS refusing connections, then hanging: 200 within the ingest budget; each event published once when SNS is back', async () => {
