@@ -199,7 +199,8 @@ export class EventStore {
       new GetItemCommand({ TableName: this.table, Key: { [A.pk]: s(pk) }, ConsistentRead: true }),
       abortSignal ? { abortSignal } : {},
     );
-    return Item && (Item[A.event] !== undefined || Item[A.rawBody] !== undefined)
+    // Entity states and alert marks share the table; only events and quarantine records are stored items.
+    return Item && (Item[A.hash] !== undefined || Item[A.rawBody] !== undefined)
       ? toStoredItem(Item)
       : undefined;
   }
