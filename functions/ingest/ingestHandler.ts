@@ -146,6 +146,7 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
     const fields = { provider: provider.name, eventId: event.id, type: event.type, outcome: event.outcome };
     switch (kept.kind) {
       case 'unpublishable':
+        metrics.add(METRIC.unpublishable);
         return quarantine(checked, kept.reason, receivedAt, metrics);
       case 'duplicate':
         metrics.add(METRIC.duplicate);

@@ -781,6 +781,7 @@ describe('every stored event is publishable, as SNS counts a message', () => {
 
   it('an authentic event with a 131,000-character entity type is quarantined with the reason, never accepted', async () => {
     const t = await testStack(localServers());
+    const logs = captureLogs();
     const body = Buffer.from(
       JSON.stringify({
         eventId: 'EV-HUGE-TYPE',
@@ -797,6 +798,10 @@ describe('every stored event is publishable, as SNS counts a message', () => {
     expect(answerOf(response).reason).toBe('event type longer than 256 characters');
     const [record] = await t.stack.store.scanQuarantine();
     expect(record?.quarantine?.rawBody.equals(body)).toBe(true);
+    const totals = metricTotals(logs());
+    expect(totals.get('Unpublishable{provider=apara}')).toBe(1);
+    expect(totals.get('Quarantined{provider=apara}')).toBe(1);
+    expect(totals.get('Accepted{provider=apara}')).toBeUndefined();
     expect(await t.stack.store.scanEvents()).toHaveLength(0);
     expect(await t.auditMessages()).toHaveLength(0);
   });
