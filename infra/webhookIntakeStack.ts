@@ -66,6 +66,8 @@ export class WebhookIntakeStack extends Stack {
 
     // Stateless: functions, API, schedule, monitoring.
     const api = new WebhookApi(this, 'Webhooks', {
+      apiName: `webhook-intake-${config.stage}`,
+      ...(config.customDomain ? { customDomain: config.customDomain } : {}),
       providers: PROVIDER_NAMES,
       providerSettings: config.providerSettings,
       secretOf: (provider) => secrets.of(provider),
@@ -134,6 +136,11 @@ export class WebhookIntakeStack extends Stack {
       unpublishedAgeAlarmSeconds: config.unpublishedAgeAlarmSeconds,
       handlerQueueAgeAlarmSeconds: config.handlerQueueAgeAlarmSeconds,
       api5xxAlarmPercent: config.api5xxAlarmPercent,
+      deliveryAlarms: {
+        windowMinutes: config.alarmWindowMinutes,
+        keyRejectionCount: config.keyRejectionAlarmCount,
+        quarantineRatePercent: config.quarantineRateAlarmPercent,
+      },
     });
 
     for (const provider of PROVIDER_NAMES) {
@@ -145,6 +152,13 @@ export class WebhookIntakeStack extends Stack {
         description: `Put ${provider}'s keys here: {"keys": ["..."]}`,
         value: secrets.of(provider).secretArn,
       });
+    }
+    if (api.domain && config.customDomain) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        description: `Point ${config.customDomain.domainName} here (CNAME, or an alias record with CustomDomainZoneId)`,
+        value: api.domain.regionalDomainName,
+      });
+      new CfnOutput(this, 'CustomDomainZoneId', { value: api.domain.regionalHostedZoneId });
     }
     new CfnOutput(this, 'EventsTopicArn', { value: delivery.topic.topicArn });
     new CfnOutput(this, 'HandlerQueueUrl', { value: delivery.handler.queue.queueUrl });
