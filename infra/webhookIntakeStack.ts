@@ -101,7 +101,11 @@ export class WebhookIntakeStack extends Stack {
       description: 'Default consumer: keeps the latest entity state, raises operator alerts',
       memorySize: FUNCTION_SIZING.eventHandler.memoryMb,
       timeout: Duration.seconds(FUNCTION_SIZING.eventHandler.timeoutSeconds),
-      environment: { [ENV.table]: table.tableName, [ENV.alertsTopicArn]: alerts.topic.topicArn },
+      environment: {
+        [ENV.table]: table.tableName,
+        [ENV.alertsTopicArn]: alerts.topic.topicArn,
+        [ENV.alertWindowMinutes]: String(config.alertWindowMinutes),
+      },
       ...logs,
       ...code,
     });
@@ -116,6 +120,12 @@ export class WebhookIntakeStack extends Stack {
     eventHandler.function.addEventSource(
       new SqsEventSource(delivery.handler.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
+    // Closing alerts of ended alert windows (functions/event-handler/operatorAlerts.ts).
+    new events.Rule(this, 'AlertFlushSchedule', {
+      description: 'Sends the closing operator alerts of ended alert windows',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(eventHandler.function)],
+    });
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       alertsTopic: alerts.topic,

@@ -2,6 +2,8 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { makeEventHandler, type TypedHandler } from '../functions/event-handler/eventHandler.ts';
 import { makeIngestHandler } from '../functions/ingest/ingestHandler.ts';
 import { sweep } from '../functions/sweeper/sweep.ts';
+import { AlertWindows } from '../shared/alertWindows.ts';
+import { DEFAULT_ALERT_WINDOW_MINUTES } from '../shared/config.ts';
 import type { ProviderModule } from '../shared/core/providerModule.ts';
 import { EntityStateStore } from '../shared/entityState.ts';
 import { EventStore } from '../shared/eventStore.ts';
@@ -24,6 +26,10 @@ export interface LocalStackOptions {
   /** The EventStore the ingest path stores with (tests wrap it to inject failures). */
   ingestStore?: EventStore;
   routes?: Record<string, TypedHandler>;
+  /** Length of an operator alert window (default DEFAULT_ALERT_WINDOW_MINUTES). */
+  alertWindowMs?: number;
+  /** The event handler's clock (tests move alert windows with it). */
+  handlerClock?: () => Date;
   /** Per provider settings such as a custom signature header. */
   signatureHeaders?: Record<string, string>;
 }
@@ -67,6 +73,13 @@ export async function buildLocalStack(options: LocalStackOptions) {
     store,
     sns: clients.sns,
     alertsTopicArn: resources.alertsTopicArn,
+    alertWindows: new AlertWindows(
+      clients.dynamodb,
+      resources.table,
+      options.alertWindowMs ?? DEFAULT_ALERT_WINDOW_MINUTES * 60_000,
+      options.retentionSeconds ?? 30 * 24 * 3600,
+    ),
+    ...(options.handlerClock ? { clock: options.handlerClock } : {}),
     ...(options.routes ? { routes: options.routes } : {}),
   });
 

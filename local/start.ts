@@ -23,6 +23,8 @@ import { localStateDir, removeStackFile, type StackFile, writeStackFile } from '
 const DEFAULT_PORTS = { http: 3000, dynamodb: 8000, sqs: 4566 } as const;
 /** Lambda's sweeper runs every minute; locally a few seconds, so a failed publish shows up quickly. */
 const SWEEP_EVERY_MS = 5_000;
+/** The stack flushes alert windows every minute; locally a little more often. */
+const ALERT_FLUSH_EVERY_MS = 15_000;
 const EXAMPLE_PROVIDER = 'apara';
 const EXAMPLE_SAMPLE = 'order.completed';
 
@@ -146,6 +148,8 @@ async function main(): Promise<void> {
     shutdown.add('queue poller', stopPoller);
     const stopSweeper = startSweeper(stack);
     shutdown.add('sweeper', stopSweeper);
+    const stopAlertFlush = startAlertFlush(stack);
+    shutdown.add('alert flush', stopAlertFlush);
 
     const http = await startHttpServer(ports.http, stack.ingest);
     shutdown.add('HTTP server', () => http.close());
@@ -191,6 +195,23 @@ function startSweeper(stack: LocalStack): () => Promise<void> {
         running = undefined;
       });
   }, SWEEP_EVERY_MS);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
+
+/** Sends the closing operator alerts of ended alert windows, as the stack's one-minute schedule does. */
+function startAlertFlush(stack: LocalStack): () => Promise<void> {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    running ??= stack.eventHandler
+      .flushAlerts()
+      .catch((error: unknown) => log.warn('alert flush failed', { error: errorField(error) }))
+      .finally(() => {
+        running = undefined;
+      });
+  }, ALERT_FLUSH_EVERY_MS);
   return async () => {
     clearInterval(timer);
     await running;

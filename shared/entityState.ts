@@ -2,7 +2,6 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DEFAULT_RETENTION_DAYS } from './config.ts';
@@ -72,36 +71,8 @@ export class EntityStateStore {
     if (!Item || !bytes) return undefined;
     return { subject, provider, lastEventId: Item.id?.S ?? '', event: unpackEvent(bytes) };
   }
-
-  /** Whether an alert was already sent for this event (a redelivered message must not alert twice). */
-  async alerted(event: NormalizedEvent): Promise<boolean> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.table,
-        Key: { [EVENT_TABLE.partitionKey]: { S: alertKey(event) } },
-        ConsistentRead: true,
-      }),
-    );
-    return Item !== undefined;
-  }
-
-  async recordAlert(event: NormalizedEvent, now = new Date()): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.table,
-        Item: {
-          [EVENT_TABLE.partitionKey]: { S: alertKey(event) },
-          [EVENT_TABLE.ttlAttribute]: expiry(now, this.retentionSeconds),
-        },
-      }),
-    );
-  }
 }
 
 function stateKey(provider: string, subject: string): string {
   return `state#${provider}#${subject}`;
-}
-
-function alertKey(event: Pick<NormalizedEvent, 'provider' | 'id'>): string {
-  return `alert#${event.provider}#${event.id}`;
 }

@@ -257,3 +257,23 @@ describe('a custom domain, so provider URLs survive a replaced API', () => {
     for (const url of urls(template)) expect(JSON.stringify(url)).toContain('execute-api');
   });
 });
+
+describe('operator alert aggregation', () => {
+  it('runs the event handler every minute to send closing alerts, with the configured window', () => {
+    const { template } = synthIntake({ alertWindowMinutes: '10' });
+    const [handlerId] = Object.entries(resourcesOf(template, 'AWS::Lambda::Function'))
+      .filter(
+        ([, fn]) =>
+          (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables[ENV.alertsTopicArn],
+      )
+      .map(([id]) => id);
+    expect(handlerId).toBeDefined();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ [ENV.alertWindowMinutes]: '10' }) },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [handlerId, 'Arn'] } })],
+    });
+  });
+});
