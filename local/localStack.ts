@@ -11,13 +11,19 @@ import { cachedKeySource } from '../shared/providerKeys.ts';
 import { loadProviders, PROVIDER_NAMES } from '../shared/providers/registry.ts';
 import { EventPublisher } from '../shared/publisher.ts';
 import type { AwsClients } from './awsClients.ts';
-import type { LocalKeys } from './localKeys.ts';
+import { hasKeyOverride, type LocalKeys, readLocalProviderKeys } from './localKeys.ts';
 import type { LocalResources } from './provision.ts';
 
 export interface LocalStackOptions {
   clients: AwsClients;
   resources: LocalResources;
   keys: LocalKeys;
+  /**
+   * The key file the keys came from: the ingest handlers then reload their verify keys from it the
+   * way the Lambda reloads its secret (after a signature failure, at most once a minute), so
+   * `ops keys` changes reach a running stack. Unset: `keys` stay as given.
+   */
+  keysFile?: string;
   leaseMs?: number;
   retentionSeconds?: number;
   clock?: () => Date;
@@ -52,9 +58,19 @@ export async function buildLocalStack(options: LocalStackOptions) {
   const ingest = Object.fromEntries(
     PROVIDER_NAMES.map((name) => {
       const signatureHeader = options.signatureHeaders?.[name];
-      const keys = cachedKeySource(async () => options.keys[name]?.verifyKeys ?? [], {
-        ...(signatureHeader ? { signatureHeader } : {}),
-      });
+      const { keysFile } = options;
+      let first = true;
+      const load = async () => {
+        // The first load takes the keys given (environment overrides included); reloads read the file.
+        if (first || !keysFile || hasKeyOverride(name)) {
+          first = false;
+          return options.keys[name]?.verifyKeys ?? [];
+        }
+        return readLocalProviderKeys(keysFile, name).verifyKeys;
+      };
+      const keys = cachedKeySource(load, { ...(signatureHeader ? { signatureHeader } : {}) }, undefined, () =>
+        (options.clock?.() ?? new Date()).getTime(),
+      );
       const handler = makeIngestHandler({
         provider: providers[name] as ProviderModule,
         keys,

@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     const resources = await provisionLocal(clients);
     checkpoint();
 
-    const stack = await buildLocalStack({ clients, resources, keys });
+    const stack = await buildLocalStack({ clients, resources, keys, keysFile });
     const stopPoller = startPoller(clients.sqs, resources.handlerQueueUrl, stack.eventHandler);
     shutdown.add('queue poller', stopPoller);
     const stopSweeper = startSweeper(stack);
