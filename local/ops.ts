@@ -14,6 +14,7 @@ import { OUTCOMES, type Outcome } from '../shared/contract/eventContract.ts';
 import type { EntityState } from '../shared/entityState.ts';
 import type { StoredItem } from '../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
+import { iamPolicyCommand } from './ops/iamPolicy.ts';
 import { keysCommand } from './ops/keys.ts';
 import { colorOutcome, colorStatus, itemJson, makeOutput, type Output, parseTime } from './ops/output.ts';
 import { type ReingestOutcome, reingestMany } from './ops/reingest.ts';
@@ -396,6 +397,7 @@ export function opsProgram(): Command {
       }),
     );
   program.addCommand(keysCommand());
+  program.addCommand(iamPolicyCommand());
   return program;
 }
 

@@ -191,3 +191,52 @@ describe('a CDK outputs file with several stacks', () => {
     }
   });
 });
+
+describe('ops iam-policy', () => {
+  it('prints one statement per command group, on the stack’s own ARNs only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'webhook-iam-'));
+    const file = join(dir, 'cdk-outputs.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        'WebhookIntake-prod': {
+          EventsTopicArn: 'arn:aws:sns:eu-west-1:123456789012:events.fifo',
+          AlertsTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+          EventsTableName: 'WebhookIntake-prod-Events',
+          ...Object.fromEntries(
+            ['Openpoly', 'Apara', 'Coinme', 'GnosisPay'].map((p) => [
+              `SecretArn${p}`,
+              `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${p}-AbCdEf`,
+            ]),
+          ),
+        },
+        'WebhookIntake-dev': {},
+      }),
+    );
+    try {
+      const { out } = await ops('--outputs', file, '--stack', 'WebhookIntake-prod', 'iam-policy');
+      const policy = JSON.parse(out) as {
+        Statement: { Sid: string; Action: string[]; Resource: string[] }[];
+      };
+      const bySid = Object.fromEntries(policy.Statement.map((s) => [s.Sid, s]));
+      expect(bySid.ReadEvents).toMatchObject({
+        Action: ['dynamodb:Scan', 'dynamodb:GetItem'],
+        Resource: ['arn:aws:dynamodb:eu-west-1:123456789012:table/WebhookIntake-prod-Events'],
+      });
+      expect(bySid.PublishEvents).toMatchObject({
+        Action: ['sns:Publish'],
+        Resource: ['arn:aws:sns:eu-west-1:123456789012:events.fifo'],
+      });
+      expect(bySid.ChangeKeys?.Action).toEqual([
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+      ]);
+      expect(bySid.ChangeKeys?.Resource).toHaveLength(4);
+      const all = JSON.stringify(policy);
+      expect(all).not.toContain('"*"');
+      expect(all).not.toContain('alerts');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
