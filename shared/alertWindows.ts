@@ -89,11 +89,17 @@ export class AlertWindows {
    */
   async count(event: NormalizedEvent, now: Date): Promise<CountResult> {
     let start = Math.floor(now.getTime() / this.windowMs) * this.windowMs;
-    // A closed window takes no counts; the next one does. Two steps suffice unless the flush races.
-    for (let attempt = 0; attempt < 5; attempt += 1, start += this.windowMs) {
+    // A closed window takes no counts; the next one does. During an incident many handlers count into
+    // one window item at once, and DynamoDB cancels transactions that meet on an item: those are
+    // tried again after a short random pause rather than failing the message (which would move it
+    // towards its DLQ).
+    for (let attempt = 0; attempt < 8; attempt += 1) {
       const key = `${ALERT_KEY_PREFIX.window}${event.provider}#${event.type}#${event.outcome}#${start}`;
       const result = await this.tryCount(event, key, start, now);
-      if (result !== 'window_closed') return result;
+      if (result === 'window_closed') start += this.windowMs;
+      else if (result === 'conflict')
+        await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * (attempt + 1)));
+      else return result;
     }
     throw new Error(`could not count event ${event.id} into an open alert window`);
   }
@@ -103,7 +109,7 @@ export class AlertWindows {
     key: string,
     start: number,
     now: Date,
-  ): Promise<CountResult | 'window_closed'> {
+  ): Promise<CountResult | 'window_closed' | 'conflict'> {
     const expiry = n(Math.floor(now.getTime() / 1000) + this.retentionSeconds);
     const register = !this.registered.has(key);
     try {
@@ -162,6 +168,8 @@ export class AlertWindows {
       const [marker, window] = error.CancellationReasons ?? [];
       if (marker?.Code === 'ConditionalCheckFailed') return { counted: false };
       if (window?.Code === 'ConditionalCheckFailed') return 'window_closed';
+      if (error.CancellationReasons?.some((reason) => reason.Code === 'TransactionConflict'))
+        return 'conflict';
       throw error;
     }
     if (register) this.remember(key, start);

@@ -1,5 +1,9 @@
+import { TransactionCanceledException, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { AlertMessage } from '../../functions/event-handler/operatorAlerts.ts';
+import { localClients } from '../../local/awsClients.ts';
+import { AlertWindows } from '../../shared/alertWindows.ts';
+import type { NormalizedEvent } from '../../shared/contract/eventContract.ts';
 import { sample } from '../support/samples.ts';
 import {
   answerOf,
@@ -105,5 +109,52 @@ describe('operator alerts are aggregated per provider, type, outcome and window'
       // Ids, types and counts only: nothing from the payloads.
       expect(JSON.stringify(alert)).not.toMatch(/Aryan|Dev"|PAYMENT_NOT_COMPLETED|OR-BURST/);
     }
+  });
+
+  it('counts 60 events handled at the same moment by concurrent handlers into one window, each exactly once, through transaction conflicts', async () => {
+    const t = await testStack(localServers());
+    // DynamoDB cancels transactions that meet on an item (DynamoDB Local serializes them instead):
+    // every third transaction of this client is cancelled as a conflict before it reaches the table.
+    const conflicting = localClients(localServers().endpoints).dynamodb;
+    const send = conflicting.send.bind(conflicting) as (command: unknown) => Promise<unknown>;
+    let transactions = 0;
+    conflicting.send = (async (command: unknown) => {
+      if (command instanceof TransactWriteItemsCommand && (transactions += 1) % 3 === 0) {
+        throw new TransactionCanceledException({
+          message: 'injected: Transaction cancelled',
+          $metadata: {},
+          CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+        });
+      }
+      return send(command);
+    }) as typeof conflicting.send;
+    let made = 0;
+    const windows = () =>
+      new AlertWindows(
+        (made += 1) === 1 ? conflicting : t.clients.dynamodb,
+        t.resources.table,
+        WINDOW_MS,
+        3600,
+      );
+    const now = new Date();
+    const event = (n: number) =>
+      ({
+        id: `EV-CONCURRENT-${n}`,
+        provider: 'coinme',
+        type: 'coinme.CAAS.BUY',
+        outcome: 'failed',
+      }) as NormalizedEvent;
+    // Three "containers", each counting all 60 (as if every message were delivered to each of them).
+    const results = await Promise.all(
+      [windows(), windows(), windows()].flatMap((w) =>
+        Array.from({ length: 60 }, (_, n) => w.count(event(n), now)),
+      ),
+    );
+    expect(results.filter((r) => r.counted)).toHaveLength(60);
+    const [key] = new Set(results.flatMap((r) => (r.counted ? [r.key] : [])));
+    const report = await windows().claim(key ?? '', now, false);
+    expect(report).toMatchObject({ total: 60, count: 60 });
+    expect(transactions).toBeGreaterThanOrEqual(3);
+    conflicting.destroy();
   });
 });
