@@ -119,7 +119,8 @@ describe('operator alerts are aggregated per provider, type, outcome and window'
     const send = conflicting.send.bind(conflicting) as (command: unknown) => Promise<unknown>;
     let transactions = 0;
     conflicting.send = (async (command: unknown) => {
-      if (command instanceof TransactWriteItemsCommand && (transactions += 1) % 3 === 0) {
+      if (command instanceof TransactWriteItemsCommand) transactions += 1;
+      if (command instanceof TransactWriteItemsCommand && transactions % 3 === 0) {
         throw new TransactionCanceledException({
           message: 'injected: Transaction cancelled',
           $metadata: {},
@@ -128,14 +129,10 @@ describe('operator alerts are aggregated per provider, type, outcome and window'
       }
       return send(command);
     }) as typeof conflicting.send;
-    let made = 0;
-    const windows = () =>
-      new AlertWindows(
-        (made += 1) === 1 ? conflicting : t.clients.dynamodb,
-        t.resources.table,
-        WINDOW_MS,
-        3600,
-      );
+    const containers = [conflicting, t.clients.dynamodb, t.clients.dynamodb].map(
+      (client) => new AlertWindows(client, t.resources.table, WINDOW_MS, 3600),
+    );
+    const windows = () => new AlertWindows(t.clients.dynamodb, t.resources.table, WINDOW_MS, 3600);
     const now = new Date();
     const event = (n: number) =>
       ({
@@ -146,9 +143,7 @@ describe('operator alerts are aggregated per provider, type, outcome and window'
       }) as NormalizedEvent;
     // Three "containers", each counting all 60 (as if every message were delivered to each of them).
     const results = await Promise.all(
-      [windows(), windows(), windows()].flatMap((w) =>
-        Array.from({ length: 60 }, (_, n) => w.count(event(n), now)),
-      ),
+      containers.flatMap((w) => Array.from({ length: 60 }, (_, n) => w.count(event(n), now))),
     );
     expect(results.filter((r) => r.counted)).toHaveLength(60);
     const [key] = new Set(results.flatMap((r) => (r.counted ? [r.key] : [])));
