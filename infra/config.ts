@@ -13,6 +13,24 @@ export interface ProviderDeploySettings {
   toleranceSeconds?: number;
   /** How long events are kept, and so the dedupe window, in days. */
   retentionDays?: number;
+  /**
+   * Concurrent executions reserved for (and capping) this provider's ingest function: junk traffic to
+   * one URL cannot take the account's concurrency from the others. Unset: the shared pool.
+   */
+  reservedConcurrency?: number;
+}
+
+/**
+ * A custom domain for the webhook URLs, so they survive a replaced API. Either an ACM certificate
+ * for the name in the stack's region (`certificateArn`; point the DNS at the `CustomDomainTarget`
+ * output yourself), or a Route 53 public hosted zone (`hostedZoneId` + `hostedZoneName`): the stack
+ * then creates a DNS-validated certificate and the alias record.
+ */
+export interface CustomDomain {
+  domainName: string;
+  certificateArn?: string;
+  hostedZoneId?: string;
+  hostedZoneName?: string;
 }
 
 /** Everything a deployment may configure, read from CDK context (`cdk.json` or `-c key=value`). */
@@ -31,6 +49,15 @@ export interface IntakeConfig {
   handlerQueueAgeAlarmSeconds: number;
   /** Alarm when this percentage of API requests over 5 minutes are answered 5xx. */
   api5xxAlarmPercent: number;
+  /** Window of the key-rejection and quarantine-rate alarms, minutes. */
+  alarmWindowMinutes: number;
+  /** Alarm when a provider had this many deliveries rejected for a wrong or missing key, and none accepted, in the window. */
+  keyRejectionAlarmCount: number;
+  /** Alarm when this percentage of a provider's authentic deliveries in the window were quarantined. */
+  quarantineRateAlarmPercent: number;
+  /** Operator alerts are aggregated per provider, event type and outcome over windows of this many minutes. */
+  alertWindowMinutes: number;
+  customDomain?: CustomDomain;
 }
 
 export const DEFAULTS = {
@@ -40,6 +67,10 @@ export const DEFAULTS = {
   unpublishedAgeAlarmSeconds: 300,
   handlerQueueAgeAlarmSeconds: 300,
   api5xxAlarmPercent: 5,
+  alarmWindowMinutes: 15,
+  keyRejectionAlarmCount: 3,
+  quarantineRateAlarmPercent: 50,
+  alertWindowMinutes: 5,
 } as const;
 
 /** Reads and checks the deployment configuration; a bad value stops synthesis with a clear message. */
@@ -78,6 +109,95 @@ export function readConfig(node: Node): IntakeConfig {
       get('api5xxAlarmPercent'),
       DEFAULTS.api5xxAlarmPercent,
     ),
+    ...readDayTwoConfig(get),
+  };
+}
+
+/** Alarm windows and thresholds, alert aggregation, the custom domain. */
+function readDayTwoConfig(get: (key: string) => unknown) {
+  const alarmWindowMinutes = wholeNumber(
+    'alarmWindowMinutes',
+    get('alarmWindowMinutes'),
+    DEFAULTS.alarmWindowMinutes,
+  );
+  // CloudWatch evaluates one period of at most a day; 1-minute periods need high-resolution pricing.
+  if (alarmWindowMinutes > 1440) throw new Error('context "alarmWindowMinutes" must be at most 1440 (a day)');
+  const quarantineRateAlarmPercent = positiveNumber(
+    'quarantineRateAlarmPercent',
+    get('quarantineRateAlarmPercent'),
+    DEFAULTS.quarantineRateAlarmPercent,
+  );
+  if (quarantineRateAlarmPercent >= 100)
+    throw new Error('context "quarantineRateAlarmPercent" must be below 100');
+  const customDomain = fromJson('customDomain', get('customDomain'));
+  return {
+    alarmWindowMinutes,
+    keyRejectionAlarmCount: wholeNumber(
+      'keyRejectionAlarmCount',
+      get('keyRejectionAlarmCount'),
+      DEFAULTS.keyRejectionAlarmCount,
+    ),
+    quarantineRateAlarmPercent,
+    alertWindowMinutes: wholeNumber(
+      'alertWindowMinutes',
+      get('alertWindowMinutes'),
+      DEFAULTS.alertWindowMinutes,
+    ),
+    ...(customDomain === undefined ? {} : { customDomain: parseCustomDomain(customDomain) }),
+  };
+}
+
+function wholeNumber(key: string, value: unknown, fallback: number): number {
+  const parsed = positiveNumber(key, value, fallback);
+  if (!Number.isInteger(parsed))
+    throw new Error(`context "${key}" must be a whole number; got ${JSON.stringify(value)}`);
+  return parsed;
+}
+
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/;
+
+export function parseCustomDomain(value: unknown): CustomDomain {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new Error(
+      'context "customDomain" must be an object: {"domainName": "...", "certificateArn": "..."}',
+    );
+  }
+  const { domainName, certificateArn, hostedZoneId, hostedZoneName, ...rest } = value as Record<
+    string,
+    unknown
+  >;
+  const unknownKeys = Object.keys(rest);
+  if (unknownKeys.length > 0) throw new Error(`customDomain has unknown keys: ${unknownKeys.join(', ')}`);
+  if (typeof domainName !== 'string' || !DOMAIN_NAME.test(domainName)) {
+    throw new Error('customDomain.domainName must be a lower-case DNS name such as hooks.example.com');
+  }
+  const zone = hostedZoneId !== undefined || hostedZoneName !== undefined;
+  if ((certificateArn === undefined) === !zone) {
+    throw new Error('customDomain needs either certificateArn or hostedZoneId + hostedZoneName (not both)');
+  }
+  if (
+    certificateArn !== undefined &&
+    (typeof certificateArn !== 'string' || !CERTIFICATE_ARN.test(certificateArn))
+  ) {
+    throw new Error("customDomain.certificateArn must be an ACM certificate ARN (in the stack's region)");
+  }
+  if (zone) {
+    if (typeof hostedZoneId !== 'string' || !/^Z[A-Z0-9]{1,31}$/.test(hostedZoneId)) {
+      throw new Error('customDomain.hostedZoneId must be a Route 53 hosted zone id (Z…)');
+    }
+    if (
+      typeof hostedZoneName !== 'string' ||
+      !(domainName === hostedZoneName || domainName.endsWith(`.${hostedZoneName}`))
+    ) {
+      throw new Error('customDomain.hostedZoneName must be the zone domainName is in');
+    }
+  }
+  return {
+    domainName,
+    ...(typeof certificateArn === 'string' ? { certificateArn } : {}),
+    ...(typeof hostedZoneId === 'string' ? { hostedZoneId } : {}),
+    ...(typeof hostedZoneName === 'string' ? { hostedZoneName } : {}),
   };
 }
 
@@ -165,7 +285,8 @@ function parseProviderSettings(value: unknown): Record<string, ProviderDeploySet
       throw new Error(`${where}: unknown provider; known: ${PROVIDER_NAMES.join(', ')}`);
     }
     if (typeof entry !== 'object' || entry === null) throw new Error(`${where} must be an object`);
-    const { signatureHeader, toleranceSeconds, retentionDays, ...rest } = entry as Record<string, unknown>;
+    const { signatureHeader, toleranceSeconds, retentionDays, reservedConcurrency, ...rest } =
+      entry as Record<string, unknown>;
     const unknownKeys = Object.keys(rest);
     if (unknownKeys.length > 0) throw new Error(`${where} has unknown keys: ${unknownKeys.join(', ')}`);
     if (signatureHeader !== undefined && (typeof signatureHeader !== 'string' || signatureHeader === '')) {
@@ -179,6 +300,9 @@ function parseProviderSettings(value: unknown): Record<string, ProviderDeploySet
       ...(retentionDays === undefined
         ? {}
         : { retentionDays: positiveNumber(`${where}.retentionDays`, retentionDays, 0) }),
+      ...(reservedConcurrency === undefined
+        ? {}
+        : { reservedConcurrency: wholeNumber(`${where}.reservedConcurrency`, reservedConcurrency, 0) }),
     };
   }
   return settings;

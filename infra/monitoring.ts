@@ -6,7 +6,13 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, type MetricName, SERVICE } from '../shared/metrics.ts';
+import {
+  KEY_REJECTION_REASONS,
+  METRIC,
+  METRICS_NAMESPACE,
+  type MetricName,
+  SERVICE,
+} from '../shared/metrics.ts';
 
 export interface MonitoringProps {
   alertsTopic: sns.ITopic;
@@ -24,6 +30,12 @@ export interface MonitoringProps {
   unpublishedAgeAlarmSeconds: number;
   handlerQueueAgeAlarmSeconds: number;
   api5xxAlarmPercent: number;
+  /** Key-rejection and quarantine-rate alarms: their window and thresholds (infra/config.ts). */
+  deliveryAlarms: {
+    windowMinutes: number;
+    keyRejectionCount: number;
+    quarantineRatePercent: number;
+  };
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
@@ -55,6 +67,7 @@ export class Monitoring extends Construct {
         description: `Authentic ${provider} deliveries failed validation and were quarantined (schema change?).`,
       });
     }
+    for (const provider of props.providers) this.providerDeliveryAlarms(provider, props.deliveryAlarms);
     const iteratorAge = props.streamPublisher.metric('IteratorAge', {
       statistic: 'Maximum',
       period: Duration.minutes(1),
@@ -156,6 +169,59 @@ export class Monitoring extends Construct {
           }),
         ],
       ],
+    });
+  }
+
+  /**
+   * Deliveries that fail without a 5xx: every delivery of a provider answered 401 because its key is
+   * wrong or missing (a rotation mistake, a secret never filled), and most of a provider's deliveries
+   * quarantined (a schema change on their side).
+   */
+  private providerDeliveryAlarms(provider: string, config: MonitoringProps['deliveryAlarms']) {
+    const window = Duration.minutes(config.windowMinutes);
+    const accepted = ingestMetric(METRIC.accepted, provider, 'Sum', window);
+    const keyRejections = Object.fromEntries(
+      KEY_REJECTION_REASONS.map((reason, i) => [
+        `rejected${i}`,
+        new cloudwatch.Metric({
+          namespace: METRICS_NAMESPACE,
+          metricName: METRIC.rejected,
+          dimensionsMap: { provider, reason },
+          statistic: 'Sum',
+          period: window,
+        }),
+      ]),
+    );
+    const rejectedSum = Object.keys(keyRejections)
+      .map((id) => `FILL(${id}, 0)`)
+      .join(' + ');
+    this.alarm(`KeyRejected-${provider}`, {
+      metric: new cloudwatch.MathExpression({
+        expression: `IF((${rejectedSum}) >= ${config.keyRejectionCount} AND FILL(accepted, 0) == 0, 1, 0)`,
+        usingMetrics: { ...keyRejections, accepted },
+        label: `${provider}: rejected for its key, none accepted`,
+        period: window,
+      }),
+      threshold: 0,
+      description:
+        `${provider}: ${config.keyRejectionCount} or more deliveries answered 401 ${KEY_REJECTION_REASONS.join(' / ')} ` +
+        `and none accepted in ${config.windowMinutes} minutes: its key is wrong or missing ` +
+        '(npm run ops -- keys list; README "Rotate keys").',
+    });
+    const quarantined = ingestMetric(METRIC.quarantined, provider, 'Sum', window);
+    this.alarm(`QuarantineRate-${provider}`, {
+      metric: new cloudwatch.MathExpression({
+        expression:
+          'IF(FILL(quarantined, 0) + FILL(accepted, 0) > 0, ' +
+          '100 * FILL(quarantined, 0) / (FILL(quarantined, 0) + FILL(accepted, 0)), 0)',
+        usingMetrics: { quarantined, accepted },
+        label: `${provider}: quarantined %`,
+        period: window,
+      }),
+      threshold: config.quarantineRatePercent,
+      description:
+        `${provider}: over ${config.quarantineRatePercent}% of authentic deliveries quarantined in ` +
+        `${config.windowMinutes} minutes: their payloads changed (npm run ops -- quarantine list).`,
     });
   }
 

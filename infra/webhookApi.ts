@@ -2,14 +2,17 @@ import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53Targets from 'aws-cdk-lib/aws-route53-targets';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENV } from '../shared/config.ts';
-import type { ProviderDeploySettings } from './config.ts';
+import type { CustomDomain, ProviderDeploySettings } from './config.ts';
 import { FUNCTION_SIZING } from './functionSizing.ts';
 import { WebhookFunction } from './webhookFunction.ts';
 
@@ -20,6 +23,10 @@ import { WebhookFunction } from './webhookFunction.ts';
 export const INGEST_TABLE_ACTIONS = ['dynamodb:PutItem'] as const;
 
 export interface WebhookApiProps {
+  /** The API's name, distinct per stage so the console and CLI tell them apart. */
+  apiName: string;
+  /** Webhook URLs on this domain instead of the API's generated one (survives a replaced API). */
+  customDomain?: CustomDomain;
   providers: readonly string[];
   providerSettings: Record<string, ProviderDeploySettings>;
   secretOf: (provider: string) => secretsmanager.ISecret;
@@ -65,10 +72,14 @@ export class WebhookApi extends Construct {
   readonly accessLogs: logs.LogGroup;
   /** Ingest function by provider name. */
   readonly ingest: Record<string, WebhookFunction> = {};
+  /** The custom domain, when configured: the URLs are on it. */
+  readonly domain: apigwv2.DomainName | undefined;
+  private readonly domainName: string | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
     this.api = new apigwv2.HttpApi(this, 'Api', {
+      apiName: props.apiName,
       description: 'Webhook intake: POST /webhooks/<provider>',
       createDefaultStage: false,
     });
@@ -104,6 +115,9 @@ export class WebhookApi extends Construct {
         },
         logRetention: props.logRetention,
         ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),
+        ...(settings.reservedConcurrency === undefined
+          ? {}
+          : { reservedConcurrentExecutions: settings.reservedConcurrency }),
         ...(props.code ? { code: props.code } : {}),
       });
       ingest.allow([...INGEST_TABLE_ACTIONS], [props.table.tableArn]);
@@ -127,10 +141,54 @@ export class WebhookApi extends Construct {
         });
       }
     }
+    if (props.customDomain) {
+      this.domain = this.addCustomDomain(props.customDomain);
+      this.domainName = props.customDomain.domainName;
+    }
   }
 
-  /** The URL to register in a provider's dashboard. */
+  /**
+   * The domain, its certificate (imported, or created and DNS-validated in the hosted zone) and the
+   * mapping to the stage; with a hosted zone, also the alias record.
+   */
+  private addCustomDomain(config: CustomDomain): apigwv2.DomainName {
+    const zone =
+      config.hostedZoneId && config.hostedZoneName
+        ? route53.PublicHostedZone.fromHostedZoneAttributes(this, 'Zone', {
+            hostedZoneId: config.hostedZoneId,
+            zoneName: config.hostedZoneName,
+          })
+        : undefined;
+    const certificate = config.certificateArn
+      ? acm.Certificate.fromCertificateArn(this, 'Certificate', config.certificateArn)
+      : new acm.Certificate(this, 'Certificate', {
+          domainName: config.domainName,
+          validation: acm.CertificateValidation.fromDns(zone),
+        });
+    const domain = new apigwv2.DomainName(this, 'Domain', {
+      domainName: config.domainName,
+      certificate,
+      securityPolicy: apigwv2.SecurityPolicy.TLS_1_2,
+    });
+    new apigwv2.ApiMapping(this, 'Mapping', { api: this.api, domainName: domain, stage: this.stage });
+    if (zone) {
+      new route53.ARecord(this, 'Alias', {
+        zone,
+        recordName: config.domainName,
+        target: route53.RecordTarget.fromAlias(
+          new route53Targets.ApiGatewayv2DomainProperties(
+            domain.regionalDomainName,
+            domain.regionalHostedZoneId,
+          ),
+        ),
+      });
+    }
+    return domain;
+  }
+
+  /** The URL to register in a provider's dashboard: on the custom domain when there is one. */
   urlOf(provider: string): string {
+    if (this.domainName) return `https://${this.domainName}/webhooks/${provider}`;
     return `${this.stage.url}webhooks/${provider}`;
   }
 }

@@ -16,6 +16,8 @@ export interface WebhookFunctionProps {
   memorySize: number;
   timeout: Duration;
   environment: Record<string, string>;
+  /** Concurrency reserved for (and capping) the function; unset: the account's shared pool. */
+  reservedConcurrentExecutions?: number;
   logRetention: logs.RetentionDays;
   /** Of the log group; unset keeps the CDK default. */
   logRemovalPolicy?: RemovalPolicy;
@@ -90,6 +92,9 @@ export class WebhookFunction extends Construct implements iam.IGrantable {
       role: this.role,
       logGroup: this.logGroup,
       environment: props.environment,
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
     });
   }
 

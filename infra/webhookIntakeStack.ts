@@ -1,4 +1,6 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -64,6 +66,8 @@ export class WebhookIntakeStack extends Stack {
 
     // Stateless: functions, API, schedule, monitoring.
     const api = new WebhookApi(this, 'Webhooks', {
+      apiName: `webhook-intake-${config.stage}`,
+      ...(config.customDomain ? { customDomain: config.customDomain } : {}),
       providers: PROVIDER_NAMES,
       providerSettings: config.providerSettings,
       secretOf: (provider) => secrets.of(provider),
@@ -87,7 +91,11 @@ export class WebhookIntakeStack extends Stack {
       description: 'Default consumer: keeps the latest entity state, raises operator alerts',
       memorySize: FUNCTION_SIZING.eventHandler.memoryMb,
       timeout: Duration.seconds(FUNCTION_SIZING.eventHandler.timeoutSeconds),
-      environment: { [ENV.table]: table.tableName, [ENV.alertsTopicArn]: alerts.topic.topicArn },
+      environment: {
+        [ENV.table]: table.tableName,
+        [ENV.alertsTopicArn]: alerts.topic.topicArn,
+        [ENV.alertWindowMinutes]: String(config.alertWindowMinutes),
+      },
       ...logs,
       ...code,
     });
@@ -102,6 +110,12 @@ export class WebhookIntakeStack extends Stack {
     eventHandler.function.addEventSource(
       new SqsEventSource(delivery.handler.queue, { batchSize: 10, reportBatchItemFailures: true }),
     );
+    // Closing alerts of ended alert windows (functions/event-handler/operatorAlerts.ts).
+    new events.Rule(this, 'AlertFlushSchedule', {
+      description: 'Sends the closing operator alerts of ended alert windows',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(eventHandler.function)],
+    });
 
     const monitoring = new Monitoring(this, 'Monitoring', {
       alertsTopic: alerts.topic,
@@ -124,6 +138,11 @@ export class WebhookIntakeStack extends Stack {
       unpublishedAgeAlarmSeconds: config.unpublishedAgeAlarmSeconds,
       handlerQueueAgeAlarmSeconds: config.handlerQueueAgeAlarmSeconds,
       api5xxAlarmPercent: config.api5xxAlarmPercent,
+      deliveryAlarms: {
+        windowMinutes: config.alarmWindowMinutes,
+        keyRejectionCount: config.keyRejectionAlarmCount,
+        quarantineRatePercent: config.quarantineRateAlarmPercent,
+      },
     });
 
     for (const provider of PROVIDER_NAMES) {
@@ -135,6 +154,13 @@ export class WebhookIntakeStack extends Stack {
         description: `Put ${provider}'s keys here: {"keys": ["..."]}`,
         value: secrets.of(provider).secretArn,
       });
+    }
+    if (api.domain && config.customDomain) {
+      new CfnOutput(this, 'CustomDomainTarget', {
+        description: `Point ${config.customDomain.domainName} here (CNAME, or an alias record with CustomDomainZoneId)`,
+        value: api.domain.regionalDomainName,
+      });
+      new CfnOutput(this, 'CustomDomainZoneId', { value: api.domain.regionalHostedZoneId });
     }
     new CfnOutput(this, 'EventsTopicArn', { value: delivery.topic.topicArn });
     new CfnOutput(this, 'HandlerQueueUrl', { value: delivery.handler.queue.queueUrl });

@@ -67,6 +67,33 @@ export function loadLocalKeys(file: string, env: NodeJS.ProcessEnv = process.env
   return keys;
 }
 
+/** Whether `<PROVIDER>_SIGNING_KEY` / `<PROVIDER>_VERIFY_KEYS` override the key file for this provider. */
+export function hasKeyOverride(provider: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const prefix = envPrefix(provider);
+  return Boolean(env[`${prefix}_SIGNING_KEY`] || env[`${prefix}_VERIFY_KEYS`]);
+}
+
+/** One provider's keys in the key file (not the environment overrides); fresh ones if it has none yet. */
+export function readLocalProviderKeys(file: string, provider: string): LocalProviderKeys {
+  const saved = loadLocalKeys(file, {});
+  const keys = saved[provider];
+  if (!keys) throw new Error(`no keys for ${provider} in ${file}`);
+  return keys;
+}
+
+/** Rewrites one provider's entry of the key file (mode 600); the other providers' keys stay as they are. */
+export function updateLocalProviderKeys(
+  file: string,
+  provider: string,
+  update: (current: LocalProviderKeys) => LocalProviderKeys,
+): void {
+  const saved = loadLocalKeys(file, {});
+  const current = saved[provider];
+  if (!current) throw new Error(`no keys for ${provider} in ${file}`);
+  saved[provider] = update(current);
+  writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`, { mode: 0o600 });
+}
+
 function parseList(value: string, name: string): string[] {
   const text = value.trim();
   return text.startsWith('[') ? (parseSecretJson(text, name) as string[]) : [text];

@@ -2,6 +2,8 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import { makeEventHandler, type TypedHandler } from '../functions/event-handler/eventHandler.ts';
 import { makeIngestHandler } from '../functions/ingest/ingestHandler.ts';
 import { makeStreamPublisher } from '../functions/stream-publisher/streamPublisher.ts';
+import { AlertWindows } from '../shared/alertWindows.ts';
+import { DEFAULT_ALERT_WINDOW_MINUTES } from '../shared/config.ts';
 import type { ProviderModule } from '../shared/core/providerModule.ts';
 import { EntityStateStore } from '../shared/entityState.ts';
 import { EventStore } from '../shared/eventStore.ts';
@@ -9,7 +11,7 @@ import { cachedKeySource } from '../shared/providerKeys.ts';
 import { loadProviders, PROVIDER_NAMES } from '../shared/providers/registry.ts';
 import { EventPublisher } from '../shared/publisher.ts';
 import type { AwsClients } from './awsClients.ts';
-import type { LocalKeys } from './localKeys.ts';
+import { hasKeyOverride, type LocalKeys, readLocalProviderKeys } from './localKeys.ts';
 import type { LocalResources } from './provision.ts';
 import { type StreamPoller, type StreamPollerOptions, startStreamPoller } from './streamPoller.ts';
 
@@ -17,6 +19,12 @@ export interface LocalStackOptions {
   clients: AwsClients;
   resources: LocalResources;
   keys: LocalKeys;
+  /**
+   * The key file the keys came from: the ingest handlers then reload their verify keys from it the
+   * way the Lambda reloads its secret (after a signature failure, at most once a minute), so
+   * `ops keys` changes reach a running stack. Unset: `keys` stay as given.
+   */
+  keysFile?: string;
   retentionSeconds?: number;
   clock?: () => Date;
   /** The SNS client the ingest path publishes with (tests wrap it to inject failures). */
@@ -26,6 +34,10 @@ export interface LocalStackOptions {
   /** The SNS client the stream publisher publishes with (tests wrap it to inject failures). */
   streamSns?: SNSClient;
   routes?: Record<string, TypedHandler>;
+  /** Length of an operator alert window (default DEFAULT_ALERT_WINDOW_MINUTES). */
+  alertWindowMs?: number;
+  /** The event handler's clock (tests move alert windows with it). */
+  handlerClock?: () => Date;
   /** Per provider settings such as a custom signature header. */
   signatureHeaders?: Record<string, string>;
 }
@@ -48,9 +60,19 @@ export async function buildLocalStack(options: LocalStackOptions) {
   const ingest = Object.fromEntries(
     PROVIDER_NAMES.map((name) => {
       const signatureHeader = options.signatureHeaders?.[name];
-      const keys = cachedKeySource(async () => options.keys[name]?.verifyKeys ?? [], {
-        ...(signatureHeader ? { signatureHeader } : {}),
-      });
+      const { keysFile } = options;
+      let first = true;
+      const load = async () => {
+        // The first load takes the keys given (environment overrides included); reloads read the file.
+        if (first || !keysFile || hasKeyOverride(name)) {
+          first = false;
+          return options.keys[name]?.verifyKeys ?? [];
+        }
+        return readLocalProviderKeys(keysFile, name).verifyKeys;
+      };
+      const keys = cachedKeySource(load, { ...(signatureHeader ? { signatureHeader } : {}) }, undefined, () =>
+        (options.clock?.() ?? new Date()).getTime(),
+      );
       const handler = makeIngestHandler({
         provider: providers[name] as ProviderModule,
         keys,
@@ -72,6 +94,13 @@ export async function buildLocalStack(options: LocalStackOptions) {
     store,
     sns: clients.sns,
     alertsTopicArn: resources.alertsTopicArn,
+    alertWindows: new AlertWindows(
+      clients.dynamodb,
+      resources.table,
+      options.alertWindowMs ?? DEFAULT_ALERT_WINDOW_MINUTES * 60_000,
+      options.retentionSeconds ?? 30 * 24 * 3600,
+    ),
+    ...(options.handlerClock ? { clock: options.handlerClock } : {}),
     ...(options.routes ? { routes: options.routes } : {}),
   });
 

@@ -14,6 +14,8 @@ import { OUTCOMES, type Outcome } from '../shared/contract/eventContract.ts';
 import type { EntityState } from '../shared/entityState.ts';
 import type { StoredEvent, StoredItem } from '../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
+import { iamPolicyCommand } from './ops/iamPolicy.ts';
+import { keysCommand } from './ops/keys.ts';
 import { colorOutcome, colorStatus, itemJson, makeOutput, type Output, parseTime } from './ops/output.ts';
 import { type ReingestOutcome, reingestMany } from './ops/reingest.ts';
 import { replay } from './ops/replay.ts';
@@ -159,6 +161,7 @@ export function opsProgram(): Command {
     .option('--topic-arn <arn>', 'events topic of a deployed stack (for reingest and replay)')
     .option('--region <region>', 'AWS region (default: from the topic ARN or the AWS configuration)')
     .option('--outputs <file>', 'read the table and topic from `cdk deploy --outputs-file <file>`')
+    .option('--stack <name>', 'with --outputs: the stack to use (required when the file holds several)')
     .showHelpAfterError();
 
   const events = program.command('events').description('stored events');
@@ -381,6 +384,8 @@ export function opsProgram(): Command {
         return report.failed.length > 0 ? 1 : 0;
       }),
     );
+  program.addCommand(keysCommand());
+  program.addCommand(iamPolicyCommand());
   return program;
 }
 

@@ -15,13 +15,15 @@ import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
 import { localClients } from './awsClients.ts';
 import { type HttpServer, startHttpServer } from './httpServer.ts';
 import { type LocalKeys, loadLocalKeys } from './localKeys.ts';
-import { buildLocalStack } from './localStack.ts';
+import { buildLocalStack, type LocalStack } from './localStack.ts';
 import { provisionLocal } from './provision.ts';
 import { startPoller } from './queuePoller.ts';
 import { assertPortFree, startLocalServers } from './servers.ts';
 import { localStateDir, removeStackFile, type StackFile, writeStackFile } from './stackFile.ts';
 
 const DEFAULT_PORTS = { http: 3000, dynamodb: 8000, sqs: 4566 } as const;
+/** The stack flushes alert windows every minute; locally a little more often. */
+const ALERT_FLUSH_EVERY_MS = 15_000;
 const EXAMPLE_PROVIDER = 'apara';
 const EXAMPLE_SAMPLE = 'order.completed';
 
@@ -141,11 +143,13 @@ async function main(): Promise<void> {
     const resources = await provisionLocal(clients);
     checkpoint();
 
-    const stack = await buildLocalStack({ clients, resources, keys });
+    const stack = await buildLocalStack({ clients, resources, keys, keysFile });
     const stopPoller = startPoller(clients.sqs, resources.handlerQueueUrl, stack.eventHandler);
     shutdown.add('queue poller', stopPoller);
     const streamPublisher = stack.startStreamPublisher();
     shutdown.add('stream publisher', () => streamPublisher.stop());
+    const stopAlertFlush = startAlertFlush(stack);
+    shutdown.add('alert flush', stopAlertFlush);
 
     const http = await startHttpServer(ports.http, stack.ingest);
     shutdown.add('HTTP server', () => http.close());
@@ -174,6 +178,23 @@ async function main(): Promise<void> {
     process.stderr.write(`${pc.red('Cannot start:')} ${message.split('\n')[0]}\n`);
     process.exit(1);
   }
+}
+
+/** Sends the closing operator alerts of ended alert windows, as the stack's one-minute schedule does. */
+function startAlertFlush(stack: LocalStack): () => Promise<void> {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    running ??= stack.eventHandler
+      .flushAlerts()
+      .catch((error: unknown) => log.warn('alert flush failed', { error: errorField(error) }))
+      .finally(() => {
+        running = undefined;
+      });
+  }, ALERT_FLUSH_EVERY_MS);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
 }
 
 /** The URLs and one example to copy: the npm form, and curl with a real signature of the sample. */

@@ -18,7 +18,12 @@ export const ENV = {
   toleranceSeconds: 'SIGNATURE_TOLERANCE_SECONDS',
   /** How long stored events are kept (and so the dedupe window), days. */
   retentionDays: 'RETENTION_DAYS',
+  /** Length of an operator alert aggregation window, minutes (event handler). */
+  alertWindowMinutes: 'ALERT_WINDOW_MINUTES',
 } as const;
+
+/** Operator alerts are aggregated over windows of this many minutes when a deployment says nothing. */
+export const DEFAULT_ALERT_WINDOW_MINUTES = 5;
 
 /** How long events (and so dedupe records and entity states) are kept when a deployment says nothing. */
 export const DEFAULT_RETENTION_DAYS = 30;

@@ -42,13 +42,4 @@ export class EntityStateStore {
     const state = await this.store.getEntityState(provider, subject);
     return state && { subject, provider, ...state };
   }
-
-  /** Whether an alert was already sent for this event (a redelivered message must not alert twice). */
-  async alerted(event: NormalizedEvent): Promise<boolean> {
-    return this.store.alertRecorded(event);
-  }
-
-  async recordAlert(event: NormalizedEvent, now = new Date()): Promise<void> {
-    await this.store.recordAlert(event, this.retentionSeconds, now);
-  }
 }

@@ -360,31 +360,6 @@ export class EventStore {
     return { lastEventId: Item[A.lastEventId]?.S ?? '', event: unpackEvent(bytes) };
   }
 
-  /** Whether an operator alert was recorded for this event. */
-  async alertRecorded(event: Pick<NormalizedEvent, 'provider' | 'id'>): Promise<boolean> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.table,
-        Key: { [A.pk]: s(alertKey(event)) },
-        ConsistentRead: true,
-      }),
-    );
-    return Item !== undefined;
-  }
-
-  async recordAlert(
-    event: Pick<NormalizedEvent, 'provider' | 'id'>,
-    retentionSeconds: number,
-    now: Date,
-  ): Promise<void> {
-    await this.client.send(
-      new PutItemCommand({
-        TableName: this.table,
-        Item: { [A.pk]: s(alertKey(event)), [A.expiry]: expiry(now, retentionSeconds) },
-      }),
-    );
-  }
-
   private putEvent(
     pk: string,
     event: NormalizedEvent,
@@ -532,8 +507,4 @@ function toStoredItem(item: Record<string, AttributeValue>): StoredItem {
 
 function stateKey(provider: string, subject: string): string {
   return `state#${provider}#${subject}`;
-}
-
-function alertKey(event: Pick<NormalizedEvent, 'provider' | 'id'>): string {
-  return `alert#${event.provider}#${event.id}`;
 }

@@ -1,3 +1,4 @@
+import type { AuthFailure } from './core/providerModule.ts';
 import { logSink } from './log.ts';
 
 /**
@@ -27,6 +28,47 @@ export const METRIC = {
 export const SERVICE = { streamPublisher: 'stream-publisher', eventHandler: 'event-handler' } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/**
+ * The values the `reason` dimension of `Rejected{provider, reason}` may take. Each distinct value is
+ * one more custom metric per provider (billed monthly), so the set is closed: the authentication
+ * failures (401) and the header/body check (400); anything else is counted as `other` (the log line
+ * keeps the full reason).
+ */
+export const REJECTION_REASONS = [
+  'no_keys_configured',
+  'missing_signature',
+  'malformed_signature',
+  'unknown_signature_version',
+  'bad_signature',
+  'missing_timestamp',
+  'malformed_timestamp',
+  'stale_timestamp',
+  'EVENT_ID_MISMATCH',
+  'other',
+] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+/** Fails to type-check when an authentication failure is added without its own dimension value. */
+export type EveryAuthFailureCounted = AssertTrue<AuthFailure extends RejectionReason ? true : false>;
+type AssertTrue<T extends true> = T;
+
+/**
+ * Rejections a working provider with the right keys never causes: the key is wrong (a rotation
+ * mistake) or missing (the secret is still empty). Junk traffic sends no or malformed signatures, so
+ * these stay quiet under a scan; the key-rejection alarm watches them.
+ */
+export const KEY_REJECTION_REASONS = [
+  'bad_signature',
+  'no_keys_configured',
+] as const satisfies readonly RejectionReason[];
+
+/**
+ * The `reason` dimension of a rejection: one of REJECTION_REASONS, unknown reasons folded into
+ * `other`. A scan of ten strings on the rejection path only; no module-level state (cold start).
+ */
+export function reasonDimension(reason: string): RejectionReason {
+  return (REJECTION_REASONS as readonly string[]).includes(reason) ? (reason as RejectionReason) : 'other';
+}
 type Unit = 'Count' | 'Milliseconds' | 'Seconds';
 
 /** Collects metrics for one invocation and writes them as one EMF line with the given dimensions. */

@@ -1,7 +1,8 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as v from 'valibot';
+import type { AlertWindows } from '../../shared/alertWindows.ts';
 import { type NormalizedEvent, NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
 import { describeIssues } from '../../shared/core/intake.ts';
 import { parseJson } from '../../shared/core/losslessJson.ts';
@@ -9,13 +10,18 @@ import type { EntityStateStore } from '../../shared/entityState.ts';
 import type { EventStore } from '../../shared/eventStore.ts';
 import { log } from '../../shared/log.ts';
 import { METRIC, MetricSet, SERVICE } from '../../shared/metrics.ts';
+import { makeOperatorAlerts } from './operatorAlerts.ts';
 
 /** A typed handler for one event type. Throwing fails the message: it is retried, then dead-lettered. */
 export type TypedHandler = (event: NormalizedEvent, tools: HandlerTools) => Promise<void>;
 
 export interface HandlerTools {
   states: EntityStateStore;
-  /** Sends one operator alert per event (ids and types only); false when already sent. */
+  /**
+   * Counts the event into its operator alert window (per provider, type and outcome), which alerts
+   * at once for the window's first event and once more when the window ends; false when the event was
+   * counted before (a redelivery).
+   */
   alert(event: NormalizedEvent): Promise<boolean>;
   metrics: MetricSet;
 }
@@ -26,6 +32,9 @@ export interface EventHandlerDependencies {
   store: EventStore;
   sns: SNSClient;
   alertsTopicArn: string;
+  /** The alert aggregation windows (shared/alertWindows.ts). */
+  alertWindows: AlertWindows;
+  clock?: () => Date;
   /** Handlers by exact event type, run after the defaults; `*` runs for every type. */
   routes?: Record<string, TypedHandler>;
 }
@@ -38,9 +47,9 @@ const keepLatestState: TypedHandler = async (event, { states, metrics }) => {
   if (!applied) metrics.add(METRIC.staleIgnored);
 };
 
-/** Default for action_required and failed outcomes: one operator alert per event, with no personal data. */
+/** Default for action_required and failed outcomes: counted into an aggregated operator alert (no personal data). */
 const alertOnAttention: TypedHandler = async (event, tools) => {
-  if (ATTENTION.has(event.outcome) && (await tools.alert(event))) tools.metrics.add(METRIC.alertsSent);
+  if (ATTENTION.has(event.outcome)) await tools.alert(event);
 };
 
 /**
@@ -50,31 +59,16 @@ const alertOnAttention: TypedHandler = async (event, tools) => {
  */
 export function makeEventHandler(deps: EventHandlerDependencies) {
   const processor = new SqsFifoPartialProcessorAsync();
-
-  /** Sends the operator alert for an event once; false when it had been sent already. */
-  const alert = async (event: NormalizedEvent): Promise<boolean> => {
-    if (await deps.states.alerted(event)) return false;
-    const summary = {
-      id: event.id,
-      provider: event.provider,
-      type: event.type,
-      outcome: event.outcome,
-      subject: event.subject,
-      time: event.time,
-    };
-    await deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.alertsTopicArn,
-        Subject: `Webhook ${event.outcome}: ${event.type}`.slice(0, 100),
-        Message: JSON.stringify(summary),
-      }),
-    );
-    await deps.states.recordAlert(event);
-    return true;
-  };
+  const clock = deps.clock ?? (() => new Date());
+  const alerts = makeOperatorAlerts({
+    windows: deps.alertWindows,
+    sns: deps.sns,
+    topicArn: deps.alertsTopicArn,
+  });
 
   const handleRecord = async (record: SQSRecord, metrics: MetricSet) => {
     const event = await readEvent(record, deps.store);
+    const alert = (e: NormalizedEvent) => alerts.onAttention(e, clock(), metrics);
     const tools: HandlerTools = { states: deps.states, alert, metrics };
     await keepLatestState(event, tools);
     await alertOnAttention(event, tools);
@@ -89,7 +83,17 @@ export function makeEventHandler(deps: EventHandlerDependencies) {
     });
   };
 
-  return async function handleEvents(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  /** Sends the closing alerts of ended windows: run every minute (EventBridge schedule). */
+  async function flushAlerts(): Promise<{ sent: number; failed: number }> {
+    const metrics = new MetricSet({ service: SERVICE.eventHandler });
+    try {
+      return await alerts.flush(clock(), metrics);
+    } finally {
+      metrics.flush();
+    }
+  }
+
+  async function handleEvents(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
     const metrics = new MetricSet({ service: SERVICE.eventHandler });
     try {
       return await processPartialResponse(
@@ -109,7 +113,8 @@ export function makeEventHandler(deps: EventHandlerDependencies) {
     } finally {
       metrics.flush();
     }
-  };
+  }
+  return Object.assign(handleEvents, { flushAlerts });
 }
 
 /** Time kept back from the function's timeout so the batch response always gets out. */

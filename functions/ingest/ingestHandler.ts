@@ -5,7 +5,7 @@ import { intake } from '../../shared/core/intake.ts';
 import type { ProviderModule } from '../../shared/core/providerModule.ts';
 import type { EventStore } from '../../shared/eventStore.ts';
 import { errorField, log } from '../../shared/log.ts';
-import { METRIC, MetricSet } from '../../shared/metrics.ts';
+import { METRIC, MetricSet, reasonDimension } from '../../shared/metrics.ts';
 import { keepEvent } from '../../shared/outbox.ts';
 import type { KeySource } from '../../shared/providerKeys.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
@@ -25,10 +25,11 @@ export interface IngestDependencies {
 
 /**
  * Rejections are counted per provider (with the other metrics) and also per provider and reason: one
- * more EMF line, only on the rejection path.
+ * more EMF line, only on the rejection path. The reason set is closed (shared/metrics.ts): each value
+ * is a custom metric billed monthly.
  */
 function countRejection(provider: string, reason: string): void {
-  const byReason = new MetricSet({ provider, reason: reason.slice(0, 64) });
+  const byReason = new MetricSet({ provider, reason: reasonDimension(reason) });
   byReason.add(METRIC.rejected);
   byReason.flush();
 }

@@ -28,6 +28,8 @@ export interface TargetOptions {
   region?: string;
   /** A `cdk deploy --outputs-file` file to read the table name and topic ARN from. */
   outputs?: string;
+  /** The stack in that file; required when it holds more than one. */
+  stack?: string;
 }
 
 /**
@@ -35,7 +37,7 @@ export interface TargetOptions {
  * otherwise the local stack described by `.local/stack.json`.
  */
 export function resolveTarget(options: TargetOptions): OpsTarget {
-  const fromOutputs = options.outputs ? readCdkOutputs(options.outputs) : {};
+  const fromOutputs = options.outputs ? readCdkOutputs(options.outputs, options.stack) : {};
   const table = options.table ?? fromOutputs.table;
   const topicArn = options.topicArn ?? fromOutputs.topicArn;
   if (table) {
@@ -90,12 +92,32 @@ function makeTarget(
 }
 
 /**
- * The events table and topic from `cdk deploy --outputs-file <file>` (`{ "<stack>": { "<output>": "…" } }`):
- * the first output whose name mentions a table, and the first topic that is not the alerts topic.
+ * One stack's outputs from `cdk deploy --outputs-file <file>` (`{ "<stack>": { "<output>": "…" } }`).
+ * A file may hold several stacks (dev and prod deployed with the same file): then `stack` must say
+ * which, never the first one silently.
  */
-export function readCdkOutputs(file: string): { table?: string; topicArn?: string } {
+export function readStackOutputs(file: string, stack?: string): Record<string, string> {
   const stacks = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
-  const outputs = Object.values(stacks).flatMap((stack) => Object.entries(stack));
+  const names = Object.keys(stacks);
+  if (stack !== undefined) {
+    const outputs = stacks[stack];
+    if (!outputs) throw new Error(`${file} has no stack "${stack}"; it has: ${names.join(', ') || 'none'}`);
+    return outputs;
+  }
+  if (names.length > 1) {
+    throw new Error(
+      `${file} holds ${names.length} stacks (${names.join(', ')}): say which with --stack <name>`,
+    );
+  }
+  return stacks[names[0] ?? ''] ?? {};
+}
+
+/**
+ * The events table and topic of one stack in a `cdk deploy --outputs-file` file: the first output
+ * whose name mentions a table, and the first topic that is not the alerts topic.
+ */
+export function readCdkOutputs(file: string, stack?: string): { table?: string; topicArn?: string } {
+  const outputs = Object.entries(readStackOutputs(file, stack));
   const table = outputs.find(([name]) => /table/i.test(name))?.[1];
   const topicArn = outputs.find(
     ([name, value]) => /topic/i.test(name) && !/alert/i.test(name) && value.startsWith('arn:'),

@@ -47,3 +47,56 @@ describe('deployment configuration from CDK context', () => {
     expect(() => configFrom(context)).toThrow(message);
   });
 });
+
+describe('day-two configuration', () => {
+  it('reads alarm thresholds, the alert window, reserved concurrency and a custom domain', () => {
+    const config = configFrom({
+      alarmWindowMinutes: '30',
+      keyRejectionAlarmCount: 4,
+      quarantineRateAlarmPercent: '25',
+      alertWindowMinutes: '10',
+      providerSettings: '{"apara":{"reservedConcurrency":"5"}}',
+      customDomain:
+        '{"domainName":"hooks.example.com","certificateArn":"arn:aws:acm:eu-west-1:123456789012:certificate/abc-123"}',
+    });
+    expect(config).toMatchObject({
+      alarmWindowMinutes: 30,
+      keyRejectionAlarmCount: 4,
+      quarantineRateAlarmPercent: 25,
+      alertWindowMinutes: 10,
+      providerSettings: { apara: { reservedConcurrency: 5 } },
+      customDomain: {
+        domainName: 'hooks.example.com',
+        certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123',
+      },
+    });
+    expect(configFrom({})).toMatchObject({
+      alarmWindowMinutes: DEFAULTS.alarmWindowMinutes,
+      keyRejectionAlarmCount: DEFAULTS.keyRejectionAlarmCount,
+      quarantineRateAlarmPercent: DEFAULTS.quarantineRateAlarmPercent,
+      alertWindowMinutes: DEFAULTS.alertWindowMinutes,
+    });
+    expect(configFrom({}).customDomain).toBeUndefined();
+  });
+
+  it.each([
+    [
+      { providerSettings: { apara: { reservedConcurrency: 2.5 } } },
+      /reservedConcurrency" must be a whole number/,
+    ],
+    [{ alarmWindowMinutes: '2000' }, /at most 1440/],
+    [{ quarantineRateAlarmPercent: 100 }, /below 100/],
+    [{ customDomain: { domainName: 'Hooks Example', certificateArn: 'x' } }, /lower-case DNS name/],
+    [{ customDomain: { domainName: 'hooks.example.com' } }, /either certificateArn or hostedZoneId/],
+    [
+      { customDomain: { domainName: 'hooks.example.com', certificateArn: 'arn:aws:iam::1:x' } },
+      /ACM certificate ARN/,
+    ],
+    [
+      { customDomain: { domainName: 'hooks.example.com', hostedZoneId: 'Z1', hostedZoneName: 'other.org' } },
+      /the zone domainName is in/,
+    ],
+  ])('refuses %j', (context, message) => {
+    expect(() => configFrom(context)).toThrow(message);
+  });
+});

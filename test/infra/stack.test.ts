@@ -277,7 +277,11 @@ describe('the stack, default configuration (dev)', () => {
         OnFailure: { Destination: { 'Fn::GetAtt': [failureQueueId, 'Arn'] } },
       },
     });
-    template.resourceCountIs('AWS::Events::Rule', 0);
+    // No sweeper schedule: the one rule is the alert flush of the event handler.
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Description: 'Sends the closing operator alerts of ended alert windows',
+    });
   });
 
   it('lets only the stream publisher read the stream, and it touches no table item: stream read, publish events, report failures', () => {

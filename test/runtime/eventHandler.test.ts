@@ -1,8 +1,17 @@
 import { pollOnce } from '../../local/queuePoller.ts';
+import { DEFAULT_ALERT_WINDOW_MINUTES } from '../../shared/config.ts';
 import { parseJson } from '../../shared/core/losslessJson.ts';
 import { MAX_RECEIVE_COUNT } from '../../shared/resources.ts';
 import { sample } from '../support/samples.ts';
-import { answerOf, drain, testStack, until, useLocalServers } from '../support/testStack.ts';
+import {
+  answerOf,
+  drain,
+  manualClock,
+  subscribeAlerts,
+  testStack,
+  until,
+  useLocalServers,
+} from '../support/testStack.ts';
 
 const localServers = useLocalServers();
 
@@ -48,31 +57,18 @@ describe('the default event handler', () => {
     );
   });
 
-  it('alerts once per action_required or failed event, with no personal data', async () => {
+  it('alerts once per action_required or failed event, with no personal data, also when redelivered and after the windows close', async () => {
     const handled: string[] = [];
+    const clock = manualClock();
     const t = await testStack(localServers(), {
+      handlerClock: clock.now,
       routes: {
         '*': async (event) => {
           handled.push(event.type);
         },
       },
     });
-    const { CreateQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
-    const { SubscribeCommand } = await import('@aws-sdk/client-sns');
-    const { QueueUrl = '' } = await t.clients.sqs.send(
-      new CreateQueueCommand({ QueueName: `alerts-${Date.now()}` }),
-    );
-    const { Attributes } = await t.clients.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    await t.clients.sns.send(
-      new SubscribeCommand({
-        TopicArn: t.resources.alertsTopicArn,
-        Protocol: 'sqs',
-        Endpoint: Attributes?.QueueArn,
-        Attributes: { RawMessageDelivery: 'true' },
-      }),
-    );
+    const alertsQueue = await subscribeAlerts(t);
 
     const failed = await t.deliver('apara', sample('apara', 'order.fund_failed')); // failed
     await t.deliver('apara', sample('apara', 'order.completed')); // succeeded: no alert
@@ -89,17 +85,22 @@ describe('the default event handler', () => {
     await t.handleAll();
     expect(handled.filter((type) => type === 'apara.order.fund_failed')).toHaveLength(2);
     expect(handled.filter((type) => type === 'openpoly.mini_app.payout.pending')).toHaveLength(2);
+    // The windows end: each reported everything in its opening alert, so nothing more is sent.
+    clock.advance(DEFAULT_ALERT_WINDOW_MINUTES * 60_000);
+    expect(await t.stack.eventHandler.flushAlerts()).toEqual({ sent: 0, failed: 0 });
 
-    const alerts = await drain(t.clients.sqs, QueueUrl);
+    const alerts = await drain(t.clients.sqs, alertsQueue);
     expect(alerts).toHaveLength(2);
     const byType = new Map(alerts.map((a) => [(JSON.parse(a) as { type: string }).type, a]));
     expect(JSON.parse(byType.get('apara.order.fund_failed') ?? '{}')).toMatchObject({
-      id: 'EV-241127050552618',
+      exampleEventIds: ['EV-241127050552618'],
+      count: 1,
       type: 'apara.order.fund_failed',
       outcome: 'failed',
     });
     expect(JSON.parse(byType.get('openpoly.mini_app.payout.pending') ?? '{}')).toMatchObject({
-      id: 'evt_sample_payout_pending',
+      exampleEventIds: ['evt_sample_payout_pending'],
+      count: 1,
       type: 'openpoly.mini_app.payout.pending',
       outcome: 'action_required',
     });

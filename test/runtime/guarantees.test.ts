@@ -14,6 +14,7 @@ import { apiGatewayEvent } from '../../local/apiGatewayEvent.ts';
 import { localClients } from '../../local/awsClients.ts';
 import { freePort } from '../../local/servers.ts';
 import { startStreamPoller } from '../../local/streamPoller.ts';
+import { AlertWindows } from '../../shared/alertWindows.ts';
 import { ENV } from '../../shared/config.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
 import { EntityStateStore } from '../../shared/entityState.ts';
@@ -434,15 +435,13 @@ describe('deadlines hold', () => {
 
   it('DynamoDB accepts connections and never answers: the ingest answers 503 within its budget', async () => {
     const hanging = await hangingEndpoint();
-    const store = new EventStore(
-      new DynamoDBClient({
-        ...CLIENT_CONFIG,
-        endpoint: hanging.url,
-        region: 'us-east-1',
-        credentials: LOCAL_CREDENTIALS,
-      }),
-      'any',
-    );
+    const neverAnswers = new DynamoDBClient({
+      ...CLIENT_CONFIG,
+      endpoint: hanging.url,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const store = new EventStore(neverAnswers, 'any');
     const t = await testStack(localServers(), { ingestStore: store });
     const budget = FUNCTION_SIZING.ingest.timeoutSeconds * 1000;
     try {
@@ -491,20 +490,19 @@ describe('deadlines hold', () => {
     const t = await testStack(localServers());
     await t.deliver('apara', sample('apara', 'order.completed'));
     const [body] = await t.auditMessages();
-    const store = new EventStore(
-      new DynamoDBClient({
-        ...CLIENT_CONFIG,
-        endpoint: hanging.url,
-        region: 'us-east-1',
-        credentials: LOCAL_CREDENTIALS,
-      }),
-      'any',
-    );
+    const neverAnswers = new DynamoDBClient({
+      ...CLIENT_CONFIG,
+      endpoint: hanging.url,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const store = new EventStore(neverAnswers, 'any');
     const handler = makeEventHandler({
       states: new EntityStateStore(store),
       store,
       sns: t.clients.sns,
       alertsTopicArn: t.resources.alertsTopicArn,
+      alertWindows: new AlertWindows(neverAnswers, 'any', 5 * 60_000, 3600),
     });
     const budget = FUNCTION_SIZING.eventHandler.timeoutSeconds * 1000;
     try {

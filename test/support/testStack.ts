@@ -347,6 +347,28 @@ export async function testStack(
   };
 }
 
+/** A new queue subscribed (raw) to the test stack's alert topic; returns its URL. */
+export async function subscribeAlerts(t: Awaited<ReturnType<typeof testStack>>): Promise<string> {
+  const { CreateQueueCommand, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  const { SubscribeCommand } = await import('@aws-sdk/client-sns');
+  counter += 1;
+  const { QueueUrl = '' } = await t.clients.sqs.send(
+    new CreateQueueCommand({ QueueName: `alerts-${process.pid}-${counter}` }),
+  );
+  const { Attributes } = await t.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  await t.clients.sns.send(
+    new SubscribeCommand({
+      TopicArn: t.resources.alertsTopicArn,
+      Protocol: 'sqs',
+      Endpoint: Attributes?.QueueArn,
+      Attributes: { RawMessageDelivery: 'true' },
+    }),
+  );
+  return QueueUrl;
+}
+
 /** Receives and deletes everything on a queue until it stays empty; returns the bodies in order. */
 export async function drain(sqs: SQSClient, queueUrl: string): Promise<string[]> {
   return (await drainWithAttributes(sqs, queueUrl)).map((message) => message.body);
