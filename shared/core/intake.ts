@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 import type { NormalizedEvent } from '../contract/eventContract.ts';
-import { parseJson } from './losslessJson.ts';
-import { payloadHash } from './payloadHash.ts';
+import { JsonTooDeepError, type ParsedPayload, parsePayload } from './losslessJson.ts';
+import { hashOfCanonical } from './payloadHash.ts';
 import type {
   AuthFailure,
   Headers,
@@ -37,27 +37,29 @@ export function intake(
   const verified = provider.verify(rawBody, headers, settings, receivedAt);
   if (!verified.ok) return { kind: 'unauthentic', reason: verified.reason };
 
-  let payload: unknown;
+  let parsed: ParsedPayload;
   try {
-    payload = parseJson(utf8.decode(rawBody));
+    parsed = parsePayload(utf8.decode(rawBody));
   } catch (error) {
+    if (error instanceof JsonTooDeepError) return { kind: 'quarantine', reason: error.message };
     // Parser messages quote what they choked on; keep single characters, drop longer fragments (data).
     const where = (error as Error).message.replace(/'[^']{2,}'/g, "'…'");
     return { kind: 'quarantine', reason: `invalid JSON: ${where}`.slice(0, 300) };
   }
+  const { payload } = parsed;
 
-  const parsed = v.safeParse(provider.schema, payload);
-  if (!parsed.success) return { kind: 'quarantine', reason: describeIssues(parsed.issues) };
+  const valid = v.safeParse(provider.schema, payload);
+  if (!valid.success) return { kind: 'quarantine', reason: describeIssues(valid.issues) };
 
-  const mismatch = provider.checkHeaders?.(parsed.output, headers);
+  const mismatch = provider.checkHeaders?.(valid.output, headers);
   if (mismatch) return { kind: 'rejected', reason: mismatch };
 
   let dedupeKey: string;
   let parts: NormalizedParts;
   let time: string | undefined;
   try {
-    dedupeKey = provider.dedupeKey(parsed.output, headers);
-    parts = provider.normalize(parsed.output, { headers, receivedAt });
+    dedupeKey = provider.dedupeKey(valid.output, headers);
+    parts = provider.normalize(valid.output, { headers, receivedAt });
     time = parts.time === undefined ? undefined : utcTimestamp(parts.time);
   } catch (error) {
     // A valid payload the provider module cannot key or map (a gap in our code, not in theirs): kept,
@@ -80,7 +82,7 @@ export function intake(
     outcome: parts.outcome,
     amounts: parts.amounts,
   };
-  return { kind: 'event', event, dedupeKey, hash: payloadHash(payload) };
+  return { kind: 'event', event, dedupeKey, hash: hashOfCanonical(parsed.canonical) };
 }
 
 /**
