@@ -66,7 +66,6 @@ const withMarker = (sample: Buffer, marker: string): Json => ({
 });
 const text = (value: string): Buffer => Buffer.from(value, 'utf8');
 const json = (value: unknown): Buffer => text(JSON.stringify(value));
-const nested = (depth: number, inner: string) => `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`;
 
 /** What a sender can put in a body; each keeps the marker somewhere in the bytes. */
 const BODY_MUTATIONS: Record<string, Mutation> = {
@@ -78,8 +77,17 @@ const BODY_MUTATIONS: Record<string, Mutation> = {
     return whole.subarray(0, r.nextInt(whole.indexOf(m) + m.length, whole.length - 1));
   },
   deep: (s, m, r) => {
-    const depth = r.nextInt(MAX_JSON_DEPTH + 1, 12_000);
-    return text(JSON.stringify(withMarker(s, m)).replace(/^\{/, `{"deep":${nested(depth, '1')},`));
+    // Just past the bound, the depths where a recursive walk overflows, and beyond.
+    const ranges = [
+      [MAX_JSON_DEPTH + 1, 200],
+      [3_000, 5_000],
+      [6_000, 20_000],
+    ] as const;
+    const [low, high] = ranges[r.nextInt(0, ranges.length - 1)] ?? ranges[0];
+    const depth = r.nextInt(low, high);
+    const [open, close] = r.nextInt(0, 1) ? ['[', ']'] : ['{"a":', '}'];
+    const deep = `${open.repeat(depth)}1${close.repeat(depth)}`;
+    return text(JSON.stringify(withMarker(s, m)).replace(/^\{/, `{"deep":${deep},`));
   },
   hugeNumber: (s, m, r) =>
     text(
@@ -96,7 +104,11 @@ const BODY_MUTATIONS: Record<string, Mutation> = {
   longId: (s, m, r) => {
     const body = withMarker(s, m);
     const idField = ['eventId', 'event_id', 'id'].find((name) => typeof body[name] === 'string');
-    if (idField) body[idField] = `${m}-${'I'.repeat(r.nextInt(MAX_EVENT_ID_BYTES, 2100))}`;
+    if (idField)
+      if (idField)
+        // Past our bound; half of them also past DynamoDB's key limit (2048 bytes).
+        body[idField] =
+          `${m}-${'I'.repeat(r.nextInt(0, 1) ? r.nextInt(MAX_EVENT_ID_BYTES, 2047) : r.nextInt(2048, 4096))}`;
     return json(body);
   },
   personalDiscriminator: (s, m, r) => {
