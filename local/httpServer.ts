@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { IngestHandler } from '../functions/ingest/ingestHandler.ts';
+import { MAX_HEADER_BYTES } from '../shared/core/bounds.ts';
 import { errorField, log } from '../shared/log.ts';
 import { apiGatewayEvent } from './apiGatewayEvent.ts';
 import { localContext } from './queuePoller.ts';
@@ -7,7 +9,10 @@ import { localContext } from './queuePoller.ts';
 /** API Gateway refuses payloads over 10 MB before any Lambda runs; so do we. */
 const API_GATEWAY_MAX_BYTES = 10 * 1024 * 1024;
 
-/** Content types API Gateway passes as text; any other body reaches the Lambda base64-encoded. */
+/**
+ * Content types API Gateway passes as text (when the bytes are UTF-8); any other body reaches the
+ * Lambda base64-encoded.
+ */
 const TEXT_CONTENT_TYPE =
   /^(text\/|application\/([\w.+-]*\+)?(json|xml|x-www-form-urlencoded|javascript)\b)/i;
 
@@ -29,7 +34,8 @@ export async function startHttpServer(
   port: number,
   ingest: Record<string, IngestHandler>,
 ): Promise<HttpServer> {
-  const server = createServer((request, response) => {
+  // Larger request lines and headers get 431, as API Gateway refuses them (see bounds.ts).
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
     serveWebhook(request, response, ingest).catch((error: unknown) => {
       log.error('local HTTP server failed a request', { error: errorField(error) });
       if (!response.headersSent)
@@ -99,13 +105,24 @@ async function serveWebhook(
   const contentType = headers['content-type'] ?? '';
   const event = apiGatewayEvent(provider, body, headers, {
     method: request.method ?? 'GET',
-    base64: body.length > 0 && !TEXT_CONTENT_TYPE.test(contentType),
+    base64: asBase64(body, contentType),
   });
   const result = await handler(event, localContext(`ingest-${provider}`));
   const resultHeaders: Record<string, string> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) resultHeaders[name] = String(value);
   const resultBody = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');
   send(response, result.statusCode ?? 200, resultHeaders, resultBody);
+}
+
+/**
+ * Whether API Gateway hands the body over base64-encoded: the Lambda event is JSON text, so only a
+ * body of a text content type that is valid UTF-8 can travel as text unchanged (API Gateway: "a text
+ * payload is a UTF-8-encoded JSON string; a binary payload is anything other than a text payload").
+ * Any other body travels base64-encoded, byte for byte, so the signature is checked on the bytes sent;
+ * decoding it as UTF-8 would replace invalid bytes and break an authentic signature.
+ */
+export function asBase64(body: Buffer, contentType: string): boolean {
+  return body.length > 0 && (!TEXT_CONTENT_TYPE.test(contentType) || !isUtf8(body));
 }
 
 /** `/webhooks/<provider>` → the provider; undefined for any other path, or one that does not decode (`%zz`). */

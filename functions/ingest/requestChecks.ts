@@ -1,9 +1,10 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { MAX_BODY_BYTES } from '../../shared/core/bounds.ts';
 import { answer } from './answers.ts';
 
 /** Bodies above this are refused (413) before anything else is done with them. */
-export const MAX_BODY_BYTES = 256 * 1024;
+export { MAX_BODY_BYTES };
 
 export interface CheckedRequest {
   rawBody: Buffer;

@@ -1,7 +1,8 @@
 import * as v from 'valibot';
 import type { NormalizedEvent } from '../contract/eventContract.ts';
-import { parseJson } from './losslessJson.ts';
-import { payloadHash } from './payloadHash.ts';
+import { MAX_EVENT_ID_BYTES, MAX_SUBJECT_BYTES } from './bounds.ts';
+import { isLosslessNumber, JsonTooDeepError, type ParsedPayload, parsePayload } from './losslessJson.ts';
+import { hashOfCanonical } from './payloadHash.ts';
 import type {
   AuthFailure,
   Headers,
@@ -37,33 +38,37 @@ export function intake(
   const verified = provider.verify(rawBody, headers, settings, receivedAt);
   if (!verified.ok) return { kind: 'unauthentic', reason: verified.reason };
 
-  let payload: unknown;
+  let parsed: ParsedPayload;
   try {
-    payload = parseJson(utf8.decode(rawBody));
+    parsed = parsePayload(utf8.decode(rawBody));
   } catch (error) {
+    if (error instanceof JsonTooDeepError) return { kind: 'quarantine', reason: error.message };
     // Parser messages quote what they choked on; keep single characters, drop longer fragments (data).
     const where = (error as Error).message.replace(/'[^']{2,}'/g, "'…'");
     return { kind: 'quarantine', reason: `invalid JSON: ${where}`.slice(0, 300) };
   }
+  const { payload } = parsed;
 
-  const parsed = v.safeParse(provider.schema, payload);
-  if (!parsed.success) return { kind: 'quarantine', reason: describeIssues(parsed.issues) };
+  const valid = v.safeParse(provider.schema, payload);
+  if (!valid.success) return { kind: 'quarantine', reason: describeIssues(valid.issues) };
 
-  const mismatch = provider.checkHeaders?.(parsed.output, headers);
+  const mismatch = provider.checkHeaders?.(valid.output, headers);
   if (mismatch) return { kind: 'rejected', reason: mismatch };
 
   let dedupeKey: string;
   let parts: NormalizedParts;
   let time: string | undefined;
   try {
-    dedupeKey = provider.dedupeKey(parsed.output, headers);
-    parts = provider.normalize(parsed.output, { headers, receivedAt });
+    dedupeKey = provider.dedupeKey(valid.output, headers);
+    parts = provider.normalize(valid.output, { headers, receivedAt });
     time = parts.time === undefined ? undefined : utcTimestamp(parts.time);
   } catch (error) {
     // A valid payload the provider module cannot key or map (a gap in our code, not in theirs): kept,
     // answered 200 and re-ingested after the fix, instead of a 503 the provider retries until it gives up.
     return { kind: 'quarantine', reason: `could not normalize: ${(error as Error).name}` };
   }
+  const pastBound = keyPastBound(dedupeKey, parts.subject);
+  if (pastBound) return { kind: 'quarantine', reason: pastBound };
   const receivedat = receivedAt.toISOString();
   const event: NormalizedEvent = {
     specversion: '1.0',
@@ -80,43 +85,52 @@ export function intake(
     outcome: parts.outcome,
     amounts: parts.amounts,
   };
-  return { kind: 'event', event, dedupeKey, hash: payloadHash(payload) };
+  return { kind: 'event', event, dedupeKey, hash: hashOfCanonical(parsed.canonical) };
 }
 
 /**
- * Valibot issues as one readable line: each issue's field path, then what was expected and what kind
- * of value came. Values themselves are left out (they may be personal data), except an unknown
- * event type or variant discriminator (e.g. an APARA `status`), which is what an operator needs to see.
+ * Checked here, once for every provider: the event id and the subject become keys in DynamoDB (ours
+ * and the default handler's) and in consumers' stores, which refuse long keys (see `bounds.ts`).
+ */
+function keyPastBound(dedupeKey: string, subject: string): string | undefined {
+  const idBytes = Buffer.byteLength(dedupeKey);
+  if (idBytes > MAX_EVENT_ID_BYTES)
+    return `event id of ${idBytes} bytes is longer than the event id bound (${MAX_EVENT_ID_BYTES} bytes)`;
+  const subjectBytes = Buffer.byteLength(subject);
+  if (subjectBytes > MAX_SUBJECT_BYTES)
+    return `subject of ${subjectBytes} bytes is longer than the subject bound (${MAX_SUBJECT_BYTES} bytes)`;
+  return undefined;
+}
+
+/**
+ * Valibot issues as one readable line: each issue's field path, then what was expected and the shape
+ * of what came (its kind, and the length of a string or an array). Never a value from the payload: an
+ * unknown event type may as well be a name typed into the wrong field, and reasons reach logs and
+ * answers. The stored raw body shows the value to whoever may read it (`npm run ops -- events show`).
  */
 export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
   return issues
     .map((issue) => {
-      const path = v.getDotPath(issue) ?? '(body)';
-      const got = showsValue(issue, path) ? JSON.stringify(issue.input) : kindOf(issue.input);
+      const path = issue.path?.map((item) => pathSegment(item.key)).join('.') ?? '(body)';
       const expected = issue.type === 'custom' ? issue.message.replace(/^expected /, '') : issue.expected;
-      return `${path}: expected ${expected ?? issue.type}, got ${got}`;
+      return `${path}: expected ${expected ?? issue.type}, got ${shapeOf(issue.input)}`;
     })
     .join('; ')
     .slice(0, 1000);
 }
 
-/** The longest discriminator value shown; a longer one is more likely free text than a status. */
-const MAX_DISCRIMINATOR_LENGTH = 64;
-
-/** A short string at a path ending in `type`, or one that matched no variant's discriminator. */
-function showsValue(issue: v.BaseIssue<unknown>, path: string): boolean {
-  if (typeof issue.input !== 'string' || issue.input.length > MAX_DISCRIMINATOR_LENGTH) return false;
-  if (/type$/i.test(path)) return true;
-  // A variant issue on a non-object input expects "Object" and carries the whole value: not shown.
-  const discriminatorMismatch = issue.type === 'variant' && issue.expected !== 'Object';
-  return discriminatorMismatch;
+/** A key as a path segment: field names and indices as they are; a key that could be data is not shown. */
+function pathSegment(key: unknown): string {
+  if (typeof key === 'number') return String(key);
+  return typeof key === 'string' && /^[A-Za-z_$][\w$-]{0,63}$/.test(key) ? key : '[key]';
 }
 
-function kindOf(value: unknown): string {
+/** What kind of value came, and its length where it has one: `string of length 8`, `array of length 2`. */
+export function shapeOf(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'object' && (value as { isLosslessNumber?: boolean }).isLosslessNumber)
-    return 'number';
+  if (Array.isArray(value)) return `array of length ${value.length}`;
+  if (isLosslessNumber(value)) return 'number';
+  if (typeof value === 'string') return `string of length ${value.length}`;
   return typeof value;
 }

@@ -1,18 +1,232 @@
-import { isLosslessNumber, LosslessNumber, parse, stringify } from 'lossless-json';
+import { isLosslessNumber, LosslessNumber, parse as parseInJavaScript, stringify } from 'lossless-json';
 import * as v from 'valibot';
+import { MAX_JSON_DEPTH } from './bounds.ts';
+import { canonical } from './payloadHash.ts';
 
 /**
  * JSON with every number kept as the digits that arrived on the wire.
  *
  * `JSON.parse` turns `1234567890123456789` into `1234567890123456800` and `24.843798` into a binary
  * float; money must never take that path. Numbers parse to `LosslessNumber` (its `.value` is the
- * original text) and stringify back to the same digits.
+ * original text) and stringify back to the same digits. A body with a repeated key (different values)
+ * is refused: `JSON.parse` keeps the last value, another parser may keep the first, and a signed body
+ * must have one reading. Invalid JSON is refused with `lossless-json`'s messages (they say where).
  *
  * @example
  * parseJson('{"total":1234567890123456789}').total.value // '1234567890123456789'
  */
 export function parseJson(text: string): unknown {
-  return parse(text);
+  return parseExact(text, false).payload;
+}
+
+/** `String.prototype.isWellFormed` (ES2024; the project's type library is ES2022). */
+interface WellFormedCheck {
+  isWellFormed(): boolean;
+}
+
+/** A payload as parsed, and its canonical form (see `payloadHash`), built in the same pass. */
+export interface ParsedPayload {
+  payload: unknown;
+  canonical: string;
+}
+
+/** Thrown for a payload nested deeper than `MAX_JSON_DEPTH`, before anything walks it. */
+export class JsonTooDeepError extends Error {
+  constructor() {
+    super(`JSON nested deeper than ${MAX_JSON_DEPTH} levels (the nesting bound)`);
+    this.name = 'JsonTooDeepError';
+  }
+}
+
+/**
+ * A provider payload: bounded in depth (`JsonTooDeepError`), parsed losslessly like `parseJson`, with its
+ * canonical form built in the same walk that puts the numbers' digits in, so nothing is walked twice.
+ *
+ * @example
+ * const { payload, canonical } = parsePayload(rawText);
+ */
+export function parsePayload(text: string): ParsedPayload {
+  if (nestedDeeperThan(text, MAX_JSON_DEPTH)) throw new JsonTooDeepError();
+  // Tokens stand for strings in the canonical form only in well-formed text (see `quoted`).
+  if (!(text as unknown as WellFormedCheck).isWellFormed()) {
+    const { payload } = parseExact(text, false);
+    return { payload, canonical: canonical(payload) };
+  }
+  return parseExact(text, true);
+}
+
+/**
+ * The engine's `JSON.parse` reads the structure (native speed); one regular expression, also native,
+ * lists the string and number tokens of the text in order; one walk of the parsed value in the same
+ * order puts each number's source text in (a `LosslessNumber`) and builds the canonical form.
+ *
+ * The walk's order is the text's order unless an object has an array-index key (JavaScript lists those
+ * first) or a repeated key (`JSON.parse` keeps one member): the walk notices either (an index key as it
+ * meets it, a repeated key as tokens left over) and `lossless-json`'s parser reads the text instead,
+ * refusing a repeated key with its position. Invalid JSON also goes to that parser, for its message.
+ */
+function parseExact(text: string, withCanonical: boolean): ParsedPayload {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    parseInJavaScript(text); // throws its own message, which says where the text broke
+    throw new SyntaxError('Invalid JSON');
+  }
+  const walked = new TokenWalk(text.match(TOKENS) ?? [], withCanonical).root(value);
+  if (walked) return walked;
+  const exact = parseInJavaScript(text);
+  return { payload: exact, canonical: withCanonical ? canonical(exact) : '' };
+}
+
+/** String and number tokens of JSON text, in order; strings are consumed whole, so what they hold is never seen. */
+const TOKENS = /"(?:[^"\\]+|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+/** Keys JavaScript orders before all others in an object (array indices). */
+const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
+
+/**
+ * One walk of a `JSON.parse` result in text order, replacing each number by its token and building
+ * the canonical form ('' when not asked for). Undefined when the order cannot be trusted: an
+ * array-index key met, or tokens left over at the end (a repeated key).
+ */
+class TokenWalk {
+  private next = 0;
+
+  constructor(
+    private readonly tokens: readonly string[],
+    private readonly withCanonical: boolean,
+  ) {}
+
+  root(value: unknown): ParsedPayload | undefined {
+    let payload = value;
+    let form: string | undefined;
+    if (typeof value === 'number') {
+      form = this.number();
+      if (form !== undefined) payload = new LosslessNumber(form);
+    } else {
+      form = this.nonNumber(value);
+    }
+    if (form === undefined || this.next !== this.tokens.length) return undefined;
+    return { payload, canonical: form };
+  }
+
+  /** The number's source text; undefined when the tokens went out of step (a repeated key before it). */
+  private number(): string | undefined {
+    const source = this.tokens[this.next];
+    this.next += 1;
+    return source === undefined || source.charCodeAt(0) === QUOTE ? undefined : source;
+  }
+
+  private nonNumber(item: unknown): string | undefined {
+    if (typeof item === 'object' && item !== null)
+      return Array.isArray(item) ? this.array(item) : this.object(item as Record<string, unknown>);
+    if (typeof item !== 'string') return this.withCanonical ? JSON.stringify(item) : '';
+    const token = this.tokens[this.next] as string;
+    this.next += 1;
+    return this.withCanonical ? quoted(item, token) : '';
+  }
+
+  private array(items: unknown[]): string | undefined {
+    let form = '[';
+    for (let i = 0; i < items.length; i += 1) {
+      const item = items[i];
+      let itemForm: string | undefined;
+      if (typeof item === 'number') {
+        itemForm = this.number();
+        if (itemForm === undefined) return undefined;
+        items[i] = new LosslessNumber(itemForm);
+      } else {
+        itemForm = this.nonNumber(item);
+        if (itemForm === undefined) return undefined;
+      }
+      if (this.withCanonical) form += i === 0 ? itemForm : `,${itemForm}`;
+    }
+    return `${form}]`;
+  }
+
+  private object(members: Record<string, unknown>): string | undefined {
+    const keys = Object.keys(members);
+    const entries: string[] = [];
+    let tokenOrder = true;
+    for (const key of keys) {
+      const first = key.charCodeAt(0);
+      if (first >= 0x30 && first <= 0x39 && INDEX_KEY.test(key)) return undefined;
+      const keyToken = this.tokens[this.next] as string;
+      this.next += 1;
+      const item = members[key];
+      let itemForm: string | undefined;
+      if (typeof item === 'number') {
+        itemForm = this.number();
+        if (itemForm === undefined) return undefined;
+        members[key] = new LosslessNumber(itemForm);
+      } else {
+        itemForm = this.nonNumber(item);
+        if (itemForm === undefined) return undefined;
+      }
+      if (this.withCanonical) {
+        entries.push(`${quoted(key, keyToken)}:${itemForm}`);
+        tokenOrder &&= !SORTS_APART.test(key);
+      }
+    }
+    if (!this.withCanonical) return '';
+    return `{${(tokenOrder ? entries.sort() : byKey(keys, entries)).join(',')}}`;
+  }
+}
+
+/**
+ * A string as `JSON.stringify` writes it: its token as sent when that holds no escape (the same text,
+ * without making a new string); the text is well-formed UTF-16 (it was decoded from UTF-8).
+ */
+function quoted(value: string, token: string): string {
+  return token.includes('\\') ? JSON.stringify(value) : token;
+}
+
+/**
+ * A key holding a character at or below `"`, a backslash or a surrogate: its `"key":…` entry may be
+ * escaped or sort apart from the key itself. Without one, sorting the entries as strings sorts them by
+ * key (the closing quote of a shorter key sorts before any character a longer key goes on with).
+ */
+const SORTS_APART = /[\0-"\\\ud800-\udfff]/;
+
+/** Entries (written in `keys` order) in the code-unit order of their keys, as `canonical` writes them. */
+function byKey(keys: readonly string[], entries: readonly string[]): string[] {
+  const order = keys.map((_, i) => i);
+  order.sort((a, b) => {
+    const ka = keys[a] as string;
+    const kb = keys[b] as string;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+  return order.map((i) => entries[i] as string);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether any text (valid JSON or not) opens more than `limit` objects or arrays inside each other,
+ * outside strings. Text with no more than `limit` brackets at all is answered without a scan.
+ */
+function nestedDeeperThan(text: string, limit: number): boolean {
+  let openings = 0;
+  for (let i = text.indexOf('{'); i !== -1 && openings <= limit; i = text.indexOf('{', i + 1)) openings += 1;
+  for (let i = text.indexOf('['); i !== -1 && openings <= limit; i = text.indexOf('[', i + 1)) openings += 1;
+  if (openings <= limit) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === QUOTE) {
+      for (i += 1; i < text.length && text.charCodeAt(i) !== QUOTE; i += 1) {
+        if (text.charCodeAt(i) === BACKSLASH) i += 1;
+      }
+    } else if (code === 0x7b || code === 0x5b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (code === 0x7d || code === 0x5d) {
+      depth -= 1;
+    }
+  }
+  return false;
 }
 
 /** Serializes JSON that may hold `LosslessNumber`s, writing each back as its original digits. */

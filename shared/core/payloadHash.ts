@@ -7,15 +7,34 @@ import { isLosslessNumber } from 'lossless-json';
  * Number digits are taken as sent (`1.0` and `1` differ: a provider that changes them changed the payload).
  */
 export function payloadHash(payload: unknown): string {
-  return createHash('sha256').update(canonical(payload)).digest('base64url').slice(0, 22);
+  return hashOfCanonical(canonical(payload));
 }
 
-function canonical(value: unknown): string {
-  if (isLosslessNumber(value)) return value.value;
+/** The hash of a canonical form already built (by `canonical`, or bottom-up while parsing). */
+export function hashOfCanonical(canonicalText: string): string {
+  return createHash('sha256').update(canonicalText).digest('base64url').slice(0, 22);
+}
+
+/**
+ * The canonical form of a JSON value: keys sorted, no white space, numbers as their digits.
+ * `known` holds the forms of nested objects and arrays already built: the parser builds every form
+ * bottom-up from its children's, so no level is walked twice.
+ */
+export function canonical(value: unknown, known?: ReadonlyMap<object, string>): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`);
-  return `{${entries.join(',')}}`;
+  if (isLosslessNumber(value)) return value.value;
+  const form = known?.get(value);
+  if (form !== undefined) return form;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i += 1) text += `${i === 0 ? '' : ','}${canonical(value[i], known)}`;
+    return `${text}]`;
+  }
+  const keys = Object.keys(value).sort();
+  let text = '{';
+  for (let i = 0; i < keys.length; i += 1) {
+    const key = keys[i] as string;
+    text += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key], known)}`;
+  }
+  return `${text}}`;
 }

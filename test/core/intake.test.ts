@@ -60,6 +60,6 @@ describe('intake', () => {
       receivedAt,
     );
     expect(result.kind).toBe('quarantine');
-    expect(result.kind === 'quarantine' && result.reason).toMatch(/^entityType: .*got string$/);
+    expect(result.kind === 'quarantine' && result.reason).toMatch(/^entityType: .*got string of length 65$/);
   });
 });

@@ -71,7 +71,7 @@ describe('quarantine reingest', () => {
     const unchanged = await reingest(deps, pk);
     expect(unchanged).toMatchObject({
       result: 'still_quarantined',
-      reason: expect.stringContaining('"refunded"'),
+      reason: expect.stringMatching(/^status: .*got string of length 8$/),
     });
     expect(await t.auditMessages()).toHaveLength(0);
 

@@ -13,7 +13,8 @@ import type { StackFile } from '../../local/stackFile.ts';
 import { EntityStateStore, orderKey } from '../../shared/entityState.ts';
 import { EventStore } from '../../shared/eventStore.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
-import { personalValues, samplesOf } from '../support/samples.ts';
+import { personalDataIn, personalValues } from '../support/personalData.ts';
+import { samplesOf } from '../support/samples.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -292,8 +293,8 @@ describe('npm start: the local stack as a user runs it', () => {
     expect(shown.history).toHaveLength(entities.get(`${first?.provider} ${first?.subject}`)?.length ?? -1);
 
     // Every sample went through the stack: its logs hold none of their personal values.
-    const logged = `${stack.lines.join('\n')}\n${stack.stderr()}`;
-    expect(personalValues(PROVIDER_NAMES).filter((value) => logged.includes(value))).toEqual([]);
+    const logged = [...stack.lines, ...stack.stderr().split('\n')];
+    expect(personalDataIn(logged, personalValues(PROVIDER_NAMES))).toEqual([]);
     // Budget: 3 scripts (SCRIPT_TIMEOUT_MS each) + the 30 s drain wait + the reads, within the timeout.
   }, 120_000);
 

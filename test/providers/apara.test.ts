@@ -121,11 +121,11 @@ describe('APARA validation', () => {
 
     expect(result.kind).toBe('quarantine');
     expect(reason(result)).toMatch(
-      /^status: expected \("initiated" \| .* \| "manual_review"\), got "refunded"$/,
+      /^status: expected \("initiated" \| .* \| "manual_review"\), got string of length 8$/,
     );
   });
 
-  test('an unknown order status longer than 64 characters is named by its kind only', () => {
+  test('an unknown order status longer than 64 characters is named by its shape only', () => {
     const result = deliver(
       editedBody('order.completed', (b) => {
         b.status = 'x'.repeat(65);
@@ -133,7 +133,9 @@ describe('APARA validation', () => {
     );
 
     expect(result.kind).toBe('quarantine');
-    expect(reason(result)).toMatch(/^status: expected \("initiated" \| .* \| "manual_review"\), got string$/);
+    expect(reason(result)).toMatch(
+      /^status: expected \("initiated" \| .* \| "manual_review"\), got string of length 65$/,
+    );
   });
 
   test.each([

@@ -148,14 +148,14 @@ describe('Coinme event types', () => {
     const result = deliver(bodyOf(envelope('KYC', {})));
 
     expect(result.kind).toBe('quarantine');
-    expect(reason(result)).toMatch(/^type: expected .*"ORDER_TEMPLATE".*, got "KYC"$/);
+    expect(reason(result)).toMatch(/^type: expected .*"ORDER_TEMPLATE".*, got string of length 3$/);
   });
 
   test('an unknown CAAS data.type is quarantined, naming data.type', () => {
     const result = deliver(bodyOf(envelope('CAAS', { type: 'SWAP' })));
 
     expect(result.kind).toBe('quarantine');
-    expect(reason(result)).toMatch(/^data\.type: expected .*"BUY".*, got "SWAP"$/);
+    expect(reason(result)).toMatch(/^data\.type: expected .*"BUY".*, got string of length 4$/);
   });
 
   test.each([

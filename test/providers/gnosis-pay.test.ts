@@ -108,7 +108,7 @@ describe('gnosis-pay v2 envelope {id, type, createdAt, data}', () => {
   });
 
   it('quarantines an unknown v2 type naming `type`, and a bad v2 field by its path', () => {
-    expect(quarantineReason(v2('card.teleported', {}))).toMatch(/^type: .*got "card\.teleported"/);
+    expect(quarantineReason(v2('card.teleported', {}))).toMatch(/^type: .*got string of length 15$/);
     const data = { ...sample('account.balance.changed').data, total: 'lots' };
     expect(quarantineReason(v2('account.balance.changed', data))).toMatch(/^data\.total: /);
   });
@@ -283,11 +283,11 @@ describe('gnosis-pay normalization', () => {
 });
 
 describe('gnosis-pay quarantine', () => {
-  it('quarantines an unknown event type with a reason naming eventType and the type', () => {
+  it('quarantines an unknown event type with a reason naming eventType, never the value sent', () => {
     const reason = quarantineReason({ eventType: 'card.teleported', data: {} });
 
-    expect(reason).toMatch(/^eventType: /);
-    expect(reason).toContain('"card.teleported"');
+    expect(reason).toMatch(/^eventType: .*got string of length 15$/);
+    expect(reason).not.toContain('card.teleported');
   });
 
   it('quarantines a body without any envelope naming eventType', () => {

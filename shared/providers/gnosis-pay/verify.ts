@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject, verify as verifyEd25519 } from 'node:crypto';
 import type { AuthFailure, Headers, ProviderSettings, VerifyResult } from '../../core/providerModule.ts';
 import { signedRecently } from '../../core/signatureWindow.ts';
+import { signatureEntries } from '../hmacSignature.ts';
 
 /** Unix seconds at which Gnosis Pay signed the delivery. */
 export const TIMESTAMP_HEADER = 'x-webhook-timestamp';
@@ -37,19 +38,25 @@ export function verify(
   if (keys.length === 0) return failure('no_keys_configured');
 
   const signatureText = headers[SIGNATURE_HEADER];
-  if (!signatureText) return failure('missing_signature');
+  if (!signatureText?.trim()) return failure('missing_signature');
   const timestamp = headers[TIMESTAMP_HEADER];
   if (!timestamp) return failure('missing_timestamp');
   if (!UNIX_SECONDS.test(timestamp)) return failure('malformed_timestamp');
-  const signature = decodeSignature(signatureText);
-  if (!signature) return failure('malformed_signature');
+  // The same rule as every provider's: entries split on commas and white space (a proxy joins a
+  // repeated header with commas; a rotation sends one per key), each well-formed, any one may match.
+  const signatures = signatureEntries(signatureText)?.map(decodeSignature);
+  if (!signatures || signatures.some((signature) => signature === undefined))
+    return failure('malformed_signature');
 
   if (!signedRecently(Number(timestamp) * 1000, now, settings)) return failure('stale_timestamp');
 
   const message = signedMessage(timestamp, rawBody);
   let matched = false;
-  // Every key is tried, so the time taken does not tell which key (or whether any) matched.
-  for (const key of keys) matched = verifyEd25519(null, message, key, signature) || matched;
+  // Every key is tried on every entry, so the time taken does not tell which (or whether any) matched.
+  for (const key of keys) {
+    for (const signature of signatures as Buffer[])
+      matched = verifyEd25519(null, message, key, signature) || matched;
+  }
   return matched ? { ok: true } : failure('bad_signature');
 }
 
