@@ -7,13 +7,6 @@ import { conflictOf } from './eventStore.ts';
 /** SNS's limit on one message: the body plus every attribute's name, data type and value, in bytes. */
 export const MAX_MESSAGE_BYTES = 262_144;
 
-/**
- * Bounds on what goes into a message's attributes and ids. Subscription filter policies match these
- * attributes; no real provider type or id comes near them, and keeping them short keeps an event sent
- * by reference far inside the message limit.
- */
-export const MESSAGE_BOUNDS = { typeChars: 256, idChars: 1024, subjectChars: 1024 } as const;
-
 /** One SNS message, exactly as it is published. */
 export interface EventMessage {
   Message: string;
@@ -49,21 +42,15 @@ export function snsMessageBytes(message: Pick<EventMessage, 'Message' | 'Message
 
 /**
  * Why an event could not be published, or undefined when it can. Checked before the event is stored,
- * so nothing is acknowledged as accepted that no publisher could send: an id, type or subject over its
- * bound, or a message that does not fit even by reference. Checks the event as a conflict too (a longer
- * id and key), since the store may keep it as one.
+ * so nothing is acknowledged as accepted that no publisher could send: a message that does not fit even
+ * by reference (ids, types and subjects are bounded earlier, in `intake`: `core/bounds.ts`). Checks the
+ * event as a conflict too (a longer id and key), since the store may keep it as one.
  */
 export function unpublishableReason(
   event: NormalizedEvent,
   storeKey: string,
   hash: string,
 ): string | undefined {
-  if (event.type.length > MESSAGE_BOUNDS.typeChars)
-    return `event type longer than ${MESSAGE_BOUNDS.typeChars} characters`;
-  if (event.id.length > MESSAGE_BOUNDS.idChars)
-    return `event id longer than ${MESSAGE_BOUNDS.idChars} characters`;
-  if (event.subject.length > MESSAGE_BOUNDS.subjectChars)
-    return `event subject longer than ${MESSAGE_BOUNDS.subjectChars} characters`;
   const conflict = conflictOf(storeKey, event, hash);
   const bytes = snsMessageBytes(eventMessage(conflict.event, conflict.pk));
   if (bytes > MAX_MESSAGE_BYTES)

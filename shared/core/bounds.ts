@@ -27,6 +27,13 @@ export const MAX_EVENT_ID_BYTES = 512;
 export const MAX_SUBJECT_BYTES = 512;
 
 /**
+ * Longest event type (`<provider>.<provider's type>`), in UTF-8 bytes. It travels as an SNS message
+ * attribute that subscription filter policies match, and SNS counts attribute values against its
+ * 262,144-byte message limit; real provider types are a few dozen characters.
+ */
+export const MAX_EVENT_TYPE_BYTES = 256;
+
+/**
  * Largest request line and headers together, in bytes: API Gateway's HTTP API refuses more (10240, a
  * quota that cannot be raised), so the Lambda never sees larger; the local server refuses the same
  * with 431. It also bounds the headers kept with a quarantine record (DynamoDB items ≤ 400 KB).

@@ -1,6 +1,6 @@
 import * as v from 'valibot';
 import type { NormalizedEvent } from '../contract/eventContract.ts';
-import { MAX_EVENT_ID_BYTES, MAX_SUBJECT_BYTES } from './bounds.ts';
+import { MAX_EVENT_ID_BYTES, MAX_EVENT_TYPE_BYTES, MAX_SUBJECT_BYTES } from './bounds.ts';
 import { isLosslessNumber, JsonTooDeepError, type ParsedPayload, parsePayload } from './losslessJson.ts';
 import { hashOfCanonical } from './payloadHash.ts';
 import type {
@@ -67,7 +67,7 @@ export function intake(
     // answered 200 and re-ingested after the fix, instead of a 503 the provider retries until it gives up.
     return { kind: 'quarantine', reason: `could not normalize: ${(error as Error).name}` };
   }
-  const pastBound = keyPastBound(dedupeKey, parts.subject);
+  const pastBound = keyPastBound(dedupeKey, `${provider.name}.${parts.eventType}`, parts.subject);
   if (pastBound) return { kind: 'quarantine', reason: pastBound };
   const receivedat = receivedAt.toISOString();
   const event: NormalizedEvent = {
@@ -90,9 +90,13 @@ export function intake(
 
 /**
  * Checked here, once for every provider: the event id and the subject become keys in DynamoDB (ours
- * and the default handler's) and in consumers' stores, which refuse long keys (see `bounds.ts`).
+ * and the default handler's) and in consumers' stores, which refuse long keys; the type is an SNS
+ * message attribute (see `bounds.ts`).
  */
-function keyPastBound(dedupeKey: string, subject: string): string | undefined {
+function keyPastBound(dedupeKey: string, type: string, subject: string): string | undefined {
+  const typeBytes = Buffer.byteLength(type);
+  if (typeBytes > MAX_EVENT_TYPE_BYTES)
+    return `event type of ${typeBytes} bytes is longer than the event type bound (${MAX_EVENT_TYPE_BYTES} bytes)`;
   const idBytes = Buffer.byteLength(dedupeKey);
   if (idBytes > MAX_EVENT_ID_BYTES)
     return `event id of ${idBytes} bytes is longer than the event id bound (${MAX_EVENT_ID_BYTES} bytes)`;

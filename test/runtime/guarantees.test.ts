@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
+import * as v from 'valibot';
 import { bundleLambda } from '../../bench/bundle.ts';
 import { CLIENT_CALL_MAX_MS, CLIENT_CONFIG } from '../../functions/awsConfig.ts';
 import { makeEventHandler } from '../../functions/event-handler/eventHandler.ts';
@@ -16,12 +17,18 @@ import { freePort } from '../../local/servers.ts';
 import { startStreamPoller } from '../../local/streamPoller.ts';
 import { AlertWindows } from '../../shared/alertWindows.ts';
 import { ENV } from '../../shared/config.ts';
+import { NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
 import { EntityStateStore } from '../../shared/entityState.ts';
 import { EventStore } from '../../shared/eventStore.ts';
 import { EVENT_ID_HEADER } from '../../shared/providers/openpoly/verify.ts';
 import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
-import { EventPublisher, MAX_MESSAGE_BYTES, snsMessageBytes } from '../../shared/publisher.ts';
+import {
+  EventPublisher,
+  MAX_MESSAGE_BYTES,
+  snsMessageBytes,
+  unpublishableReason,
+} from '../../shared/publisher.ts';
 import { STREAM_EVENT_FILTER } from '../../shared/resources.ts';
 import { personalDataIn, personalValues } from '../support/personalData.ts';
 import { sample, samplesOf } from '../support/samples.ts';
@@ -794,15 +801,43 @@ describe('every stored event is publishable, as SNS counts a message', () => {
 
     expect(response.statusCode).toBe(200);
     expect(answerOf(response)).toMatchObject({ status: 'quarantined' });
-    expect(answerOf(response).reason).toBe('event type longer than 256 characters');
+    expect(answerOf(response).reason).toMatch(
+      /^event type of \d+ bytes is longer than the event type bound \(256 bytes\)$/,
+    );
     const [record] = await t.stack.store.scanQuarantine();
     expect(record?.quarantine?.rawBody.equals(body)).toBe(true);
     const totals = metricTotals(logs());
-    expect(totals.get('Unpublishable{provider=apara}')).toBe(1);
     expect(totals.get('Quarantined{provider=apara}')).toBe(1);
     expect(totals.get('Accepted{provider=apara}')).toBeUndefined();
     expect(await t.stack.store.scanEvents()).toHaveLength(0);
     expect(await t.auditMessages()).toHaveLength(0);
+  });
+
+  it('an event whose message would not fit even by reference is refused before the write (the backstop behind the bounds)', () => {
+    const event = v.parse(NormalizedEventSchema, {
+      specversion: '1.0',
+      id: 'EV-MANY-AMOUNTS',
+      source: 'webhooks/apara',
+      type: 'apara.order.completed',
+      subject: 'order/X-1',
+      time: '2024-11-27T05:09:15.027Z',
+      datacontenttype: 'application/json',
+      data: {},
+      provider: 'apara',
+      receivedat: '2024-11-27T05:09:15.027Z',
+      outcome: 'succeeded',
+      // Amounts are kept by reference too: 12,000 of them cannot fit in 262,144 bytes.
+      amounts: Array.from({ length: 12_000 }, (_, i) => ({
+        role: `amount${i}`,
+        value: '1.00',
+        currency: 'EUR',
+      })),
+    });
+    expect(unpublishableReason(event, 'apara#EV-MANY-AMOUNTS', 'hash')).toMatch(
+      /^event message of \d+ bytes does not fit SNS's 262144 even by reference$/,
+    );
+    const fits = { ...event, amounts: event.amounts.slice(0, 10) };
+    expect(unpublishableReason(fits, 'apara#EV-MANY-AMOUNTS', 'hash')).toBeUndefined();
   });
 
   it('a 131,000-character field elsewhere is published whole, and a body near 256 KiB by reference: each message within 262,144 bytes', async () => {
