@@ -11,7 +11,7 @@ import { loadLocalKeys } from '../../local/localKeys.ts';
 import { assertPortFree, freePort } from '../../local/servers.ts';
 import type { StackFile } from '../../local/stackFile.ts';
 import { EntityStateStore, orderKey } from '../../shared/entityState.ts';
-import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { PROVIDER_NAMES, signerOf } from '../../shared/providers/signers.ts';
 import { personalValues, samplesOf } from '../support/samples.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -305,7 +305,7 @@ describe('npm start: the local stack as a user runs it', () => {
     ]);
     const keys = loadLocalKeys(info.keysFile, {});
     const headers = {
-      ...providerEntry('apara').sign(body, keys.apara?.signingKey ?? '', new Date()),
+      ...signerOf('apara').sign(body, keys.apara?.signingKey ?? '', new Date()),
       'content-type': 'application/octet-stream',
     };
 

@@ -75,12 +75,12 @@ export function providerTests(provider: ProviderModule, settings: ProviderSettin
 
   /**
    * A normalized event meets the contract and equals its reviewed fixture,
-   * `test/fixtures/<provider>/<name>.normalized.json`. With `UPDATE_FIXTURES=1` the fixture is written
+   * `shared/providers/<provider>/fixtures/<name>.normalized.json`. With `UPDATE_FIXTURES=1` the fixture is written
    * first (then the comparison proves nothing: review its diff). Refused in CI, where nobody reviews.
    */
   const expectReviewedFixture = (name: string, event: NormalizedEvent): void => {
     expect(() => v.parse(NormalizedEventSchema, event)).not.toThrow();
-    const dir = new URL(`../fixtures/${provider.name}/`, import.meta.url);
+    const dir = new URL(`../../shared/providers/${provider.name}/fixtures/`, import.meta.url);
     const fixture = new URL(`${name}.normalized.json`, dir);
     if (process.env.UPDATE_FIXTURES === '1') {
       if (process.env.CI) {
