@@ -20,10 +20,17 @@ export type AuthFailure =
   | 'missing_signature'
   | 'malformed_signature'
   | 'unknown_signature_version'
+  /** Every signature is of a version no configured key can check (an HMAC secret held, an Ed25519 signature sent). */
+  | 'no_key_for_version'
   | 'bad_signature'
+  /** A signed delivery id header (Standard Webhooks' `webhook-id`) is absent, or no id. */
+  | 'missing_id'
+  | 'malformed_id'
   | 'missing_timestamp'
   | 'malformed_timestamp'
-  | 'stale_timestamp';
+  | 'stale_timestamp'
+  /** Signed further ahead of our clock than the tolerance (where a provider tells it from stale). */
+  | 'future_timestamp';
 
 export type VerifyResult = { ok: true } | { ok: false; reason: AuthFailure };
 
