@@ -14,6 +14,7 @@ export const PROVIDERS: Record<string, () => Promise<ProviderModule>> = {
   apara: async () => (await import('./apara/index.ts')).apara,
   coinme: async () => (await import('./coinme/index.ts')).coinme,
   'gnosis-pay': async () => (await import('./gnosis-pay/index.ts')).gnosisPay,
+  'standard-webhooks': async () => (await import('./standard-webhooks/index.ts')).standardWebhooks,
 };
 
 export const PROVIDER_NAMES: readonly string[] = Object.keys(PROVIDERS);
