@@ -23,8 +23,9 @@ export type AuthFailure =
   /** Every signature is of a version no configured key can check (an HMAC secret held, an Ed25519 signature sent). */
   | 'no_key_for_version'
   | 'bad_signature'
-  /** A signed delivery id header (Standard Webhooks' `webhook-id`) is absent, or no id. */
+  /** A signed delivery id header (Standard Webhooks' `webhook-id`) is absent. */
   | 'missing_id'
+  /** That header is not an id (spaces, control characters, too long for a key). */
   | 'malformed_id'
   | 'missing_timestamp'
   | 'malformed_timestamp'
