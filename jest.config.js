@@ -9,6 +9,7 @@ export default {
     ],
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // A provider's own edge-case tests may live in its folder, next to its samples and fixtures.
+  testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/shared/providers/*/**/*.test.ts'],
   testTimeout: 60000,
 };

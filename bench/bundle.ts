@@ -57,7 +57,12 @@ export interface BundleResult {
   gzipBytes: number;
   /** Bytes per input package in the output (from esbuild's metafile), largest first. */
   packages: { name: string; bytes: number }[];
+  /** The project's sender-side files (provider signers, key generation) in the output: none belongs there. */
+  signingFiles: string[];
 }
+
+/** Sender-side code: each provider's `sign.ts` and what the signers share. Tests and tools only. */
+export const SIGNING_CODE = /shared\/providers\/(?:signers\.ts|signing\.ts|[^/]+\/sign\.ts)$/;
 
 /**
  * Bundles one Lambda entry (path relative to the repository root) into `<outdir>/index.mjs` and
@@ -71,10 +76,12 @@ export async function bundleLambda(entry: string, outdir: string): Promise<Bundl
   const file = join(outdir, 'index.mjs');
   const bytes = readFileSync(file);
   const byPackage = new Map<string, number>();
+  const signingFiles = new Set<string>();
   for (const output of Object.values(result.metafile?.outputs ?? {})) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const name = packageOf(input);
       byPackage.set(name, (byPackage.get(name) ?? 0) + bytesInOutput);
+      if (name === '(project)' && bytesInOutput > 0 && SIGNING_CODE.test(input)) signingFiles.add(input);
     }
   }
   return {
@@ -82,6 +89,7 @@ export async function bundleLambda(entry: string, outdir: string): Promise<Bundl
     rawBytes: bytes.length,
     gzipBytes: gzipSync(bytes, { level: 9 }).length,
     packages: [...byPackage].map(([name, b]) => ({ name, bytes: b })).sort((a, b) => b.bytes - a.bytes),
+    signingFiles: [...signingFiles].sort(),
   };
 }
 

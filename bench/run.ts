@@ -116,7 +116,15 @@ async function main(): Promise<void> {
     >;
     print(
       table(
-        ['lambda', 'raw', 'gzip', 'gzip budget', '', 'heaviest packages (raw bytes in bundle)'],
+        [
+          'lambda',
+          'raw',
+          'gzip',
+          'gzip budget',
+          '',
+          'signing code',
+          'heaviest packages (raw bytes in bundle)',
+        ],
         Object.entries(bundles)
           .map(([name, b]) => {
             const budget = budgets[name];
@@ -127,6 +135,7 @@ async function main(): Promise<void> {
               formatBytes(b.gzipBytes),
               formatBytes(limit),
               verdict(b.gzipBytes <= limit),
+              b.signingFiles.length === 0 ? 'none' : b.signingFiles.join(', '),
               b.topPackages
                 .slice(0, 4)
                 .map((p) => `${p.name} ${formatBytes(p.bytes)}`)
@@ -139,6 +148,7 @@ async function main(): Promise<void> {
               formatBytes(b.rawBytes),
               formatBytes(b.gzipBytes),
               '-',
+              '',
               '',
               '',
             ]),

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeys, type LocalKeys } from '../local/localKeys.ts';
-import { LosslessNumber, parseJson, stringifyJson } from '../shared/core/losslessJson.ts';
-import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
+import { parseJson, stringifyJson } from '../shared/core/losslessJson.ts';
+import { PROVIDER_NAMES, signerOf } from '../shared/providers/signers.ts';
 import { ROOT } from './bundle.ts';
 
 /** One documented sample body of a provider, byte for byte. */
@@ -20,7 +20,8 @@ export function samplesOf(provider: string): Sample[] {
     .map((file) => ({ provider, name: file.replace(/\.json$/, ''), body: readFileSync(join(dir, file)) }));
 }
 
-const allSamples = (): Sample[] => PROVIDER_NAMES.flatMap(samplesOf);
+/** Every registered provider's samples: the bench's sample list. */
+export const allSamples = (): Sample[] => PROVIDER_NAMES.flatMap(samplesOf);
 
 /** The provider's largest sample (the most work per event). */
 export function largestSample(provider: string): Sample {
@@ -51,7 +52,7 @@ export function signedHeaders(
   keys: LocalKeys,
   now = new Date(),
 ): Record<string, string> {
-  return providerEntry(provider).sign(body, keys[provider]?.signingKey ?? '', now);
+  return signerOf(provider).sign(body, keys[provider]?.signingKey ?? '', now);
 }
 
 type Json = Record<string, unknown>;
@@ -59,42 +60,14 @@ const obj = (value: unknown): Json | undefined =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
 
 /**
- * The sample turned into a different genuine event: a new provider event id (and a new business
- * entity, so events spread over FIFO message groups as real traffic does). Pretty-printed like the
- * samples, so the size stays within a few bytes of the original.
+ * The sample turned into a different genuine event, as the provider's signer makes one: a new provider
+ * event id (and a new business entity, so events spread over FIFO message groups as real traffic does).
+ * Pretty-printed like the samples, so the size stays within a few bytes of the original.
  */
 export function withEventId(sample: Sample, id: string): Buffer {
   const body = obj(parseJson(sample.body.toString('utf8')));
   if (!body) throw new Error(`${sample.provider}/${sample.name} is not a JSON object`);
-  const data = obj(body.data);
-  switch (sample.provider) {
-    case 'apara': {
-      body.eventId = `EV-${id}`;
-      body.entityId = `OR-${id}`;
-      const order = obj(body.order);
-      if (order?.orderId !== undefined) order.orderId = `OR-${id}`;
-      break;
-    }
-    case 'coinme':
-      body.id = id;
-      if (data?.orderTemplateId !== undefined) data.orderTemplateId = id;
-      if (data?.transactionId !== undefined) data.transactionId = id;
-      break;
-    case 'openpoly':
-      body.event_id = `evt_${id}`;
-      if (data?.order_id !== undefined) data.order_id = new LosslessNumber(String(numericId(id)));
-      break;
-    case 'gnosis-pay': {
-      // v2 envelopes carry an id; v1 events are keyed by their content, so a new entity changes the key.
-      if (body.id !== undefined) body.id = id;
-      const event = obj(data?.event);
-      if (event?.threadId !== undefined) event.threadId = `thread_${id}`;
-      else if (data) data.userId = `user_${id}`;
-      break;
-    }
-    default:
-      throw new Error(`no event id rule for ${sample.provider}`);
-  }
+  signerOf(sample.provider).asNewEvent(body, id);
   return Buffer.from(stringifyJson2(body));
 }
 
@@ -148,10 +121,4 @@ function reindent(compact: string): string {
     }
   }
   return out;
-}
-
-function numericId(id: string): number {
-  let hash = 0;
-  for (const ch of id) hash = (hash * 31 + ch.charCodeAt(0)) % 1_000_000_007;
-  return hash;
 }

@@ -1,13 +1,9 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
+import { PROVIDER_NAMES, type ProviderKeys, signerOf } from '../shared/providers/signers.ts';
 
 /** Keys for one provider on a local run: what the provider signs with, and what we verify with. */
-export interface LocalProviderKeys {
-  signingKey: string;
-  verifyKeys: string[];
-}
+export type LocalProviderKeys = ProviderKeys;
 
 export type LocalKeys = Record<string, LocalProviderKeys>;
 
@@ -16,17 +12,9 @@ function envPrefix(provider: string): string {
   return provider.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
-/** Fresh keys: a random HMAC secret, or an Ed25519 key pair standing in for the provider's. */
+/** Fresh keys, as the provider's signer makes them (a random shared secret, or a key pair). */
 export function generateKeys(provider: string): LocalProviderKeys {
-  if (providerEntry(provider).keyKind === 'ed25519') {
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    return {
-      signingKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      verifyKeys: [publicKey.export({ type: 'spki', format: 'pem' }).toString()],
-    };
-  }
-  const secret = `whsec_${randomBytes(24).toString('base64url')}`;
-  return { signingKey: secret, verifyKeys: [secret] };
+  return signerOf(provider).generateKeys();
 }
 
 /**

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import pc from 'picocolors';
-import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
+import { PROVIDER_NAMES, signerOf } from '../shared/providers/signers.ts';
 import { type LocalKeys, loadLocalKeys } from './localKeys.ts';
 import { localStateDir, readStackFile } from './stackFile.ts';
 
@@ -31,7 +31,7 @@ export interface SampleAnswer {
 /** The documented samples of a provider (or of every provider for `all`), one or all of them. */
 export function samplesFor(provider: string, name = 'all'): Sample[] {
   const providers = provider === 'all' ? PROVIDER_NAMES : [provider];
-  if (provider !== 'all') providerEntry(provider); // a clear error for an unknown provider
+  if (provider !== 'all') signerOf(provider); // a clear error for an unknown provider
   const samples: Sample[] = [];
   for (const p of providers) {
     const dir = join(PROVIDERS_DIR, p, 'samples');
@@ -70,7 +70,7 @@ async function sendSamples(
         `no signing key for ${sample.provider}: the stack verifies with keys given by environment; set the matching *_SIGNING_KEY too`,
       );
     }
-    const headers = providerEntry(sample.provider).sign(sample.body, signingKey, new Date());
+    const headers = signerOf(sample.provider).sign(sample.body, signingKey, new Date());
     const url = `${baseUrl.replace(/\/$/, '')}/webhooks/${sample.provider}`;
     const response = await fetch(url, { method: 'POST', headers, body: sample.body }).catch(
       (error: unknown) => {

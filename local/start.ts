@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import pc from 'picocolors';
 import { errorField, log, logSink } from '../shared/log.ts';
-import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
+import { PROVIDER_NAMES, signerOf } from '../shared/providers/signers.ts';
 import { localClients } from './awsClients.ts';
 import { type HttpServer, startHttpServer } from './httpServer.ts';
 import { type LocalKeys, loadLocalKeys } from './localKeys.ts';
@@ -238,7 +238,7 @@ function curlExample(http: HttpServer, keys: LocalKeys): string | undefined {
     return undefined;
   }
   // APARA signs the body alone (no timestamp), so this signature stays valid for the sample file.
-  const headers = providerEntry(provider).sign(body, signingKey, new Date());
+  const headers = signerOf(provider).sign(body, signingKey, new Date());
   const flags = Object.entries(headers).map(([name, value]) => `-H '${name}: ${value}'`);
   return ['curl -i', ...flags, `--data-binary @${file}`, `${http.url}/webhooks/${provider}`].join(' ');
 }

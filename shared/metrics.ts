@@ -41,9 +41,13 @@ export const REJECTION_REASONS = [
   'malformed_signature',
   'unknown_signature_version',
   'bad_signature',
+  'no_key_for_version',
+  'missing_id',
+  'malformed_id',
   'missing_timestamp',
   'malformed_timestamp',
   'stale_timestamp',
+  'future_timestamp',
   'EVENT_ID_MISMATCH',
   'other',
 ] as const;
@@ -54,12 +58,14 @@ type AssertTrue<T extends true> = T;
 
 /**
  * Rejections a working provider with the right keys never causes: the key is wrong (a rotation
- * mistake) or missing (the secret is still empty). Junk traffic sends no or malformed signatures, so
- * these stay quiet under a scan; the key-rejection alarm watches them.
+ * mistake), missing (the secret is still empty), or of another kind than the sender signs with (a
+ * Standard Webhooks `whsec_` secret configured for a sender that signs `v1a` only). Junk traffic sends
+ * no or malformed signatures, so these stay quiet under a scan; the key-rejection alarm watches them.
  */
 export const KEY_REJECTION_REASONS = [
   'bad_signature',
   'no_keys_configured',
+  'no_key_for_version',
 ] as const satisfies readonly RejectionReason[];
 
 /**

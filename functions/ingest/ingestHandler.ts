@@ -37,14 +37,18 @@ function countRejection(provider: string, reason: string): void {
 /** Headers the network adds (client addresses, tracing): not the provider's, not kept. */
 const NETWORK_HEADER = /^x-(forwarded-|amzn-|real-ip)/;
 
+/** The provider's own headers: `x-…`, and Standard Webhooks' `webhook-id`, `-timestamp`, `-signature`. */
+const PROVIDER_HEADER = /^(x-|webhook-)/;
+
 /**
- * Headers kept with a quarantined delivery: the provider's own (`x-…`: signature, timestamp, event
- * id) and the content type, so a re-ingest sees what was verified.
+ * Headers kept with a quarantined delivery: the provider's own (signature, timestamp, event id) and the
+ * content type, so a re-ingest sees what was verified, and two deliveries with one body but different
+ * signed ids stay two records.
  */
 function keptHeaders(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(
     Object.entries(headers).filter(
-      ([name]) => (name.startsWith('x-') && !NETWORK_HEADER.test(name)) || name === 'content-type',
+      ([name]) => (PROVIDER_HEADER.test(name) && !NETWORK_HEADER.test(name)) || name === 'content-type',
     ),
   );
 }
@@ -61,7 +65,11 @@ function quarantineKey(rawBody: Buffer, headers: Record<string, string>): string
 }
 
 /** Failures a fresh copy of the keys may cure (a rotation just added the signing key). */
-const REFRESHABLE: ReadonlySet<string> = new Set(['bad_signature', 'no_keys_configured']);
+const REFRESHABLE: ReadonlySet<string> = new Set([
+  'bad_signature',
+  'no_keys_configured',
+  'no_key_for_version',
+]);
 
 /**
  * The ingest's deadlines. The write gets what is left of the invocation minus the time to answer; the

@@ -18,7 +18,8 @@ import {
 import { Command, InvalidArgumentError } from 'commander';
 import { parseKeys } from '../../shared/providerKeys.ts';
 import { publicKeyOf } from '../../shared/providers/gnosis-pay/verify.ts';
-import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { PROVIDER_NAMES } from '../../shared/providers/registry.ts';
+import { signerOf } from '../../shared/providers/signers.ts';
 import { hasKeyOverride, readLocalProviderKeys, updateLocalProviderKeys } from '../localKeys.ts';
 import { localStateDir } from '../stackFile.ts';
 import { makeOutput, type Output } from './output.ts';
@@ -43,10 +44,35 @@ export class KeysError extends Error {
   }
 }
 
+type KeyKind = 'shared-secret' | 'ed25519-public-key' | 'public-key';
+
+const kinds = new Map<string, KeyKind>();
+
+/**
+ * What kind of key verifies the provider's deliveries, learnt from its signer (no list to keep): a
+ * shared secret signs and verifies alike; otherwise a public key, Ed25519 in the form `publicKeyOf`
+ * reads (PEM or base64), or another provider-specific form (e.g. Standard Webhooks' `whpk_`).
+ */
+function keyKind(provider: string): KeyKind {
+  let kind = kinds.get(provider);
+  if (!kind) {
+    const generated = signerOf(provider).generateKeys();
+    const verifyKey = generated.verifyKeys[0] ?? '';
+    kind =
+      generated.signingKey === verifyKey
+        ? 'shared-secret'
+        : publicKeyOf(verifyKey)
+          ? 'ed25519-public-key'
+          : 'public-key';
+    kinds.set(provider, kind);
+  }
+  return kind;
+}
+
 /** `sha256:` + 16 hex digits identifying a key; the same key always has the same fingerprint. */
 export function fingerprint(provider: string, key: string): string {
   const material =
-    providerEntry(provider).keyKind === 'ed25519'
+    keyKind(provider) === 'ed25519-public-key'
       ? (publicKeyOf(key)?.export({ format: 'der', type: 'spki' }) ?? Buffer.from(key.trim()))
       : Buffer.from(key.trim());
   return `sha256:${createHash('sha256').update(material).digest('hex').slice(0, 16)}`;
@@ -56,7 +82,7 @@ export function fingerprint(provider: string, key: string): string {
 export function checkKey(provider: string, key: string): string {
   const text = key.trim();
   if (text === '') throw new KeysError('the key is empty');
-  if (providerEntry(provider).keyKind === 'ed25519') {
+  if (keyKind(provider) === 'ed25519-public-key') {
     if (text.includes('PRIVATE KEY')) {
       throw new KeysError(`that is a private key: ${provider} needs the provider's Ed25519 public key`);
     }
@@ -65,8 +91,11 @@ export function checkKey(provider: string, key: string): string {
     }
     return text;
   }
+  if (text.includes('PRIVATE KEY')) {
+    throw new KeysError(`that is a private key: ${provider} verifies with a public key or a shared secret`);
+  }
   if (/\s/.test(text))
-    throw new KeysError('an HMAC secret is one line without spaces (is the file the right one?)');
+    throw new KeysError('a secret or key is one line without spaces (is the file the right one?)');
   return text;
 }
 
@@ -206,7 +235,7 @@ const ALSO_SIGN =
 
 function signing(provider: string, key: string, options: AddOptions): { signingKey?: string } {
   if (!options.alsoSign) return {};
-  if (providerEntry(provider).keyKind !== 'hmac') {
+  if (keyKind(provider) !== 'shared-secret') {
     throw new KeysError(
       `--also-sign needs the signing key: ${provider} signs with a private key we never hold`,
     );

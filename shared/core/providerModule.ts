@@ -20,10 +20,18 @@ export type AuthFailure =
   | 'missing_signature'
   | 'malformed_signature'
   | 'unknown_signature_version'
+  /** Every signature is of a version no configured key can check (an HMAC secret held, an Ed25519 signature sent). */
+  | 'no_key_for_version'
   | 'bad_signature'
+  /** A signed delivery id header (Standard Webhooks' `webhook-id`) is absent. */
+  | 'missing_id'
+  /** That header is not an id (spaces, control characters, too long for a key). */
+  | 'malformed_id'
   | 'missing_timestamp'
   | 'malformed_timestamp'
-  | 'stale_timestamp';
+  | 'stale_timestamp'
+  /** Signed further ahead of our clock than the tolerance (where a provider tells it from stale). */
+  | 'future_timestamp';
 
 export type VerifyResult = { ok: true } | { ok: false; reason: AuthFailure };
 

@@ -1,11 +1,5 @@
 import { equalBytes, hmacSha256 } from '../core/constantTime.ts';
-import type {
-  Headers,
-  ProviderModule,
-  ProviderSettings,
-  SignDelivery,
-  VerifyResult,
-} from '../core/providerModule.ts';
+import type { Headers, ProviderModule, ProviderSettings, VerifyResult } from '../core/providerModule.ts';
 
 /** How a provider writes an HMAC-SHA256 signature (32 bytes) in a header. */
 export type SignatureEncoding = 'hex' | 'base64';
@@ -97,21 +91,6 @@ export function verifyBodySignature(
   return anyKeySigned(keys, signatures as Buffer[], rawBody)
     ? { ok: true }
     : { ok: false, reason: 'bad_signature' };
-}
-
-/**
- * A `SignDelivery` for a body-HMAC scheme, writing the signature in the given encoding.
- *
- * @example
- * export const sign = bodySigner({ defaultHeader: 'x-coinme-signature', encodings: ['hex', 'base64'] }, 'hex');
- */
-export function bodySigner(scheme: BodySignatureScheme, encoding: SignatureEncoding): SignDelivery {
-  return function signBody(rawBody, key, _now, settings) {
-    return {
-      'content-type': 'application/json',
-      [headerName(scheme, settings)]: hmacSha256(key, rawBody).toString(encoding),
-    };
-  };
 }
 
 /** The `verify` of a provider that signs the raw body alone (APARA, Coinme). */

@@ -1,49 +1,29 @@
-import type { ProviderModule, SignDelivery } from '../core/providerModule.ts';
-import { sign as signApara } from './apara/sign.ts';
-import { sign as signCoinme } from './coinme/sign.ts';
-import { sign as signGnosisPay } from './gnosis-pay/sign.ts';
-import { sign as signOpenpoly } from './openpoly/sign.ts';
+import type { ProviderModule } from '../core/providerModule.ts';
 
-export interface ProviderEntry {
-  /**
-   * Loads the provider module. A dynamic import, so an ingest Lambda (one per provider, one bundle)
-   * evaluates only its own provider's schemas at cold start.
-   */
-  load: () => Promise<ProviderModule>;
-  /** Signs like the provider does; for tests and the local sample sender only. */
-  sign: SignDelivery;
-  /** Shared HMAC secrets, or an Ed25519 key pair (the provider signs, we hold its public key). */
-  keyKind: 'hmac' | 'ed25519';
-}
-
-/** Every provider the system serves, by route name. Adding a provider: its folder, and one entry here. */
-export const PROVIDERS: Record<string, ProviderEntry> = {
-  openpoly: {
-    load: async () => (await import('./openpoly/index.ts')).openpoly,
-    sign: signOpenpoly,
-    keyKind: 'hmac',
-  },
-  apara: { load: async () => (await import('./apara/index.ts')).apara, sign: signApara, keyKind: 'hmac' },
-  coinme: { load: async () => (await import('./coinme/index.ts')).coinme, sign: signCoinme, keyKind: 'hmac' },
-  'gnosis-pay': {
-    load: async () => (await import('./gnosis-pay/index.ts')).gnosisPay,
-    sign: signGnosisPay,
-    keyKind: 'ed25519',
-  },
+/**
+ * Every provider the system serves, by route name; the name is also its folder,
+ * `shared/providers/<name>/`, where everything else about it lives (schemas, verify, normalize, samples,
+ * reviewed fixtures, README, and the signer in `sign.ts` that tests, the bench and `npm run send` find
+ * through `signers.ts`). Adding a provider: its folder, and one line here.
+ *
+ * Each entry is a dynamic import, so an ingest Lambda (one per provider, one bundle) evaluates only its
+ * own provider's module at cold start. Only the Lambda path is imported from here: no signing code.
+ */
+export const PROVIDERS: Record<string, () => Promise<ProviderModule>> = {
+  openpoly: async () => (await import('./openpoly/index.ts')).openpoly,
+  apara: async () => (await import('./apara/index.ts')).apara,
+  coinme: async () => (await import('./coinme/index.ts')).coinme,
+  'gnosis-pay': async () => (await import('./gnosis-pay/index.ts')).gnosisPay,
+  'standard-webhooks': async () => (await import('./standard-webhooks/index.ts')).standardWebhooks,
 };
 
 export const PROVIDER_NAMES: readonly string[] = Object.keys(PROVIDERS);
 
-/** The provider entry for a route name, or a clear error. */
-export function providerEntry(name: string): ProviderEntry {
-  const entry = PROVIDERS[name];
-  if (!entry) throw new Error(`unknown provider "${name}"; known: ${PROVIDER_NAMES.join(', ')}`);
-  return entry;
-}
-
 /** The provider module for a route name, or a clear error. */
 export function providerNamed(name: string): Promise<ProviderModule> {
-  return providerEntry(name).load();
+  const load = PROVIDERS[name];
+  if (!load) throw new Error(`unknown provider "${name}"; known: ${PROVIDER_NAMES.join(', ')}`);
+  return load();
 }
 
 /** Every provider module, by route name (local runs and tools serve all providers in one process). */

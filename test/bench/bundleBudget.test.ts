@@ -36,3 +36,26 @@ describe('Lambda bundles stay within their gzip budgets (bench/budgets.json)', (
     expect(bundle.gzipBytes).toBeLessThanOrEqual(budget.gzipBudgetBytes);
   });
 });
+
+describe('no sender-side code reaches a Lambda', () => {
+  it.each(Object.keys(LAMBDAS) as LambdaName[])(
+    '%s holds no provider signer or key generation',
+    async (name) => {
+      const bundle = await bundleLambda(LAMBDAS[name], join(outRoot, `${name}-signing`));
+
+      expect(bundle.signingFiles).toEqual([]);
+    },
+  );
+
+  it('the check recognises a signer when one is bundled', async () => {
+    // The local sender imports every signer: the same check must find them there, or it proves nothing.
+    const bundle = await bundleLambda('local/send.ts', join(outRoot, 'send'));
+
+    expect(bundle.signingFiles).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/shared\/providers\/apara\/sign\.ts$/),
+        expect.stringMatching(/shared\/providers\/signers\.ts$/),
+      ]),
+    );
+  });
+});

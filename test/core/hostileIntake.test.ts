@@ -3,7 +3,8 @@ import { MAX_EVENT_ID_BYTES, MAX_JSON_DEPTH, MAX_SUBJECT_BYTES } from '../../sha
 import { type IntakeResult, intake } from '../../shared/core/intake.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
 import type { Headers, ProviderModule } from '../../shared/core/providerModule.ts';
-import { loadProviders, PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { loadProviders, PROVIDER_NAMES } from '../../shared/providers/registry.ts';
+import { signerOf } from '../../shared/providers/signers.ts';
 import { sample, samplesOf } from '../support/samples.ts';
 
 /** The five findings of the hostile-input fuzz (issue 11), each at the intake, on real provider modules. */
@@ -15,7 +16,7 @@ beforeAll(async () => {
 });
 
 function signed(provider: string, body: Buffer): Headers {
-  return providerEntry(provider).sign(body, keys[provider]?.signingKey ?? '', NOW);
+  return signerOf(provider).sign(body, keys[provider]?.signingKey ?? '', NOW);
 }
 
 function deliver(provider: string, body: Buffer, headers: Headers = signed(provider, body)): IntakeResult {

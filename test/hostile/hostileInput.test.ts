@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { type HttpServer, startHttpServer } from '../../local/httpServer.ts';
 import { generateKeys } from '../../local/localKeys.ts';
 import { MAX_BODY_BYTES, MAX_EVENT_ID_BYTES, MAX_JSON_DEPTH } from '../../shared/core/bounds.ts';
-import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { PROVIDER_NAMES, signerOf } from '../../shared/providers/signers.ts';
 import { personalDataIn, personalValues } from '../support/personalData.ts';
 import { samplesOf } from '../support/samples.ts';
 import { answerOf, captureLogs, publishedEvent, testStack, useLocalServers } from '../support/testStack.ts';
@@ -181,7 +181,7 @@ function buildCases(keys: Record<string, { signingKey: string }>): HostileCase[]
       // This forgery signs with a key of the right kind that the receiver does not hold.
       const signingKey =
         draw.forgery === 'otherKey' ? generateKeys(provider).signingKey : (keys[provider]?.signingKey ?? '');
-      const signedHeaders = providerEntry(provider).sign(signedBody, signingKey, new Date()) as Headers;
+      const signedHeaders = signerOf(provider).sign(signedBody, signingKey, new Date()) as Headers;
       const headers = (HEADER_MUTATIONS[draw.headers] ?? ((h) => h))(signedHeaders);
       const forged =
         draw.forgery === undefined || draw.forgery === 'otherKey'
@@ -286,11 +286,7 @@ describe(`hostile input (seed ${SEED})`, () => {
             const marker = `HM${cases.length + outcomes.length}x${SEED.toString(36)}`;
             const body = (BODY_MUTATIONS[mutation] as Mutation)(sample as Buffer, marker, seeded(SEED));
             const headers = {
-              ...(providerEntry(provider).sign(
-                body,
-                t.keys[provider]?.signingKey ?? '',
-                new Date(),
-              ) as Headers),
+              ...(signerOf(provider).sign(body, t.keys[provider]?.signingKey ?? '', new Date()) as Headers),
               'content-type': contentType,
             };
             const hostile = {

@@ -12,7 +12,7 @@ import { readCdkOutputs, readStackOutputs } from '../../local/ops/target.ts';
 import { opsProgram } from '../../local/ops.ts';
 import { provisionLocal } from '../../local/provision.ts';
 import { localContext } from '../../local/queuePoller.ts';
-import { providerEntry } from '../../shared/providers/registry.ts';
+import { signerOf } from '../../shared/providers/signers.ts';
 import { sample } from '../support/samples.ts';
 import { manualClock, useLocalServers } from '../support/testStack.ts';
 
@@ -75,7 +75,7 @@ describe('ops keys, locally', () => {
           .toString('utf8')
           .replace(/"eventId":\s*"[^"]*"/, `"eventId": "EV-KEYS-${n}"`),
       );
-      const headers = providerEntry('apara').sign(body, key, clock.now());
+      const headers = signerOf('apara').sign(body, key, clock.now());
       const handler = stack.ingest.apara;
       if (!handler) throw new Error('no apara ingest');
       return (await handler(apiGatewayEvent('apara', body, headers), localContext('ingest-apara')))

@@ -12,7 +12,7 @@ import { assertPortFree, freePort } from '../../local/servers.ts';
 import type { StackFile } from '../../local/stackFile.ts';
 import { EntityStateStore, orderKey } from '../../shared/entityState.ts';
 import { EventStore } from '../../shared/eventStore.ts';
-import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { PROVIDER_NAMES, signerOf } from '../../shared/providers/signers.ts';
 import { personalDataIn, personalValues } from '../support/personalData.ts';
 import { samplesOf } from '../support/samples.ts';
 
@@ -307,7 +307,7 @@ describe('npm start: the local stack as a user runs it', () => {
     ]);
     const keys = loadLocalKeys(info.keysFile, {});
     const headers = {
-      ...providerEntry('apara').sign(body, keys.apara?.signingKey ?? '', new Date()),
+      ...signerOf('apara').sign(body, keys.apara?.signingKey ?? '', new Date()),
       'content-type': 'application/octet-stream',
     };
 

@@ -20,7 +20,7 @@ const aparaTests = providerTests(apara, { keys: [KEY] }, (body) => sign(body, KE
 const { sampleBody, editedBody, deliver } = aparaTests;
 
 describe('APARA samples', () => {
-  aparaTests.testSamples('every published sample is here', 6);
+  aparaTests.testSampleCount('every published sample is here', 6);
 
   test.each<[string, Outcome]>([
     ['order.initiated', 'pending'],
@@ -237,9 +237,5 @@ describe('APARA signatures', () => {
 
   test('during a rotation both the old and the new key verify', () => {
     aparaTests.expectRotation(body, ['old-secret', 'new-secret', 'other-secret'], sign);
-  });
-
-  test('property: any signed body verifies, and any single changed byte fails', () => {
-    aparaTests.expectSignedBodiesVerify();
   });
 });

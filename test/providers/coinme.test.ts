@@ -15,7 +15,7 @@ function bodyOf(value: unknown): Buffer {
 }
 
 describe('Coinme samples', () => {
-  coinmeTests.testSamples('every published example is here', 4);
+  coinmeTests.testSampleCount('every published example is here', 4);
 
   test.each<[string, string, Outcome, string]>([
     ['order-template-consumed', 'coinme.ORDER_TEMPLATE', 'succeeded', 'order-template/1263543355914194944'],

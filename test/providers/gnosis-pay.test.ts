@@ -65,14 +65,6 @@ describe('gnosis-pay samples', () => {
     expect(names).toEqual(types);
     expect([...types].sort()).toEqual([...GNOSIS_PAY_EVENT_TYPES].sort());
   });
-
-  it.each(names)('%s.json is accepted and normalizes to its reviewed fixture', (name) => {
-    const result = deliver(sampleText(name));
-
-    expect(result.kind).toBe('event');
-    if (result.kind !== 'event') return;
-    gnosisTests.expectReviewedFixture(name, result.event);
-  });
 });
 
 describe('gnosis-pay v2 envelope {id, type, createdAt, data}', () => {
@@ -431,10 +423,6 @@ describe('gnosis-pay signatures', () => {
     const parsed = publicKeyOf(raw.toString('base64')) as KeyObject;
     expect(publicKeyOf(raw.toString('base64'))).toBe(parsed);
     expect(parsed.equals(gnosis.publicKey)).toBe(true);
-  });
-
-  it('verifies any signed body, and rejects any single-byte change of the body', () => {
-    gnosisTests.expectSignedBodiesVerify();
   });
 
   it('rejects any single-byte change of the timestamp', () => {

@@ -14,7 +14,7 @@ const openpolyTests = providerTests(openpoly, { keys: [KEY] }, (body) => sign(bo
 const { sampleBody, editedBody, deliver } = openpolyTests;
 
 describe('OpenPoly samples', () => {
-  openpolyTests.testSamples('every event type has a sample', 10);
+  openpolyTests.testSampleCount('every event type has a sample', 10);
 
   test.each<[string, Outcome, string]>([
     ['mini_app.login.succeeded', 'info', 'user/operator-user-123'],
@@ -274,9 +274,5 @@ describe('OpenPoly signatures', () => {
       ok: false,
       reason: 'bad_signature',
     });
-  });
-
-  test('property: any signed body verifies, and any single changed byte fails', () => {
-    openpolyTests.expectSignedBodiesVerify();
   });
 });

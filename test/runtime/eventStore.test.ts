@@ -6,7 +6,7 @@ import { provisionLocal } from '../../local/provision.ts';
 import { intake } from '../../shared/core/intake.ts';
 import { EventStore, eventKey } from '../../shared/eventStore.ts';
 import { apara } from '../../shared/providers/apara/index.ts';
-import { providerEntry } from '../../shared/providers/registry.ts';
+import { signerOf } from '../../shared/providers/signers.ts';
 import { sample } from '../support/samples.ts';
 import { useLocalServers } from '../support/testStack.ts';
 
@@ -55,7 +55,7 @@ function aparaEvent(name: string, at: Date) {
   const result = intake(
     apara,
     body,
-    providerEntry('apara').sign(body, keys.signingKey, at),
+    signerOf('apara').sign(body, keys.signingKey, at),
     { keys: keys.verifyKeys },
     at,
   );

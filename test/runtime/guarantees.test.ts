@@ -22,7 +22,7 @@ import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
 import { EntityStateStore } from '../../shared/entityState.ts';
 import { EventStore } from '../../shared/eventStore.ts';
 import { EVENT_ID_HEADER } from '../../shared/providers/openpoly/verify.ts';
-import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { PROVIDER_NAMES, signerOf } from '../../shared/providers/signers.ts';
 import {
   EventPublisher,
   MAX_MESSAGE_BYTES,
@@ -53,7 +53,7 @@ import {
 const localServers = useLocalServers();
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** One sample per provider that normalizes to a real entity. */
+/** One sample per provider that normalizes to a real entity; a provider not listed uses its first sample. */
 const FIRST_SAMPLE: Record<string, string> = {
   openpoly: 'mini_app.trade.processed',
   apara: 'order.completed',
@@ -66,7 +66,7 @@ describe('each provider end to end', () => {
     '%s: a signed sample gives 200, one message equal to the contract, and handled state',
     async (provider) => {
       const t = await testStack(localServers());
-      const body = sample(provider, FIRST_SAMPLE[provider] ?? '');
+      const body = sample(provider, FIRST_SAMPLE[provider] ?? [...samplesOf(provider).keys()][0] ?? '');
 
       const response = await t.deliver(provider, body);
 
@@ -215,7 +215,7 @@ describe('stored means published', () => {
     const event = apiGatewayEvent(
       'apara',
       body,
-      providerEntry('apara').sign(body, t.keys.apara?.signingKey ?? '', new Date()),
+      signerOf('apara').sign(body, t.keys.apara?.signingKey ?? '', new Date()),
     );
     // The production bundle (Node does not run this TypeScript as it is).
     const { file: entry } = await bundleLambda(
@@ -701,7 +701,7 @@ describe('nothing silently dropped', () => {
     const body = sample('openpoly', 'mini_app.trade.processed');
 
     const differs = await t.deliver('openpoly', body, { headers: { [EVENT_ID_HEADER]: 'evt_other' } });
-    const { [EVENT_ID_HEADER]: _dropped, ...withoutId } = providerEntry('openpoly').sign(
+    const { [EVENT_ID_HEADER]: _dropped, ...withoutId } = signerOf('openpoly').sign(
       body,
       t.keys.openpoly?.signingKey ?? '',
       new Date(),

@@ -12,7 +12,7 @@ import { provisionLocal } from '../../local/provision.ts';
 import { localContext } from '../../local/queuePoller.ts';
 import { startStreamPoller } from '../../local/streamPoller.ts';
 import { ENV } from '../../shared/config.ts';
-import { providerEntry } from '../../shared/providers/registry.ts';
+import { signerOf } from '../../shared/providers/signers.ts';
 import { sample } from '../support/samples.ts';
 import { drain, until, useLocalServers } from '../support/testStack.ts';
 
@@ -42,7 +42,7 @@ describe('the Lambda entries, wired from their environment as in AWS', () => {
     const streamPublisher = await import('../../functions/stream-publisher/index.ts');
 
     const body = sample('coinme', 'order-template-consumed');
-    const headers = providerEntry('coinme').sign(body, keys.signingKey, new Date());
+    const headers = signerOf('coinme').sign(body, keys.signingKey, new Date());
     const response = await ingest.handler(apiGatewayEvent('coinme', body, headers), localContext('ingest'));
     expect(response.statusCode).toBe(200);
 
@@ -101,11 +101,7 @@ describe('the Lambda entries, wired from their environment as in AWS', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'ingest-bundle-'));
     const { file } = await bundleLambda('functions/ingest/index.ts', outdir);
     const body = sample('apara', 'order.completed');
-    const event = apiGatewayEvent(
-      'apara',
-      body,
-      providerEntry('apara').sign(body, keys.signingKey, new Date()),
-    );
+    const event = apiGatewayEvent('apara', body, signerOf('apara').sign(body, keys.signingKey, new Date()));
 
     // Asynchronous: fauxqs answers from this very process, so it must keep its event loop.
     const child = await promisify(execFile)(

@@ -17,7 +17,7 @@ import { type NormalizedEvent, NormalizedEventSchema } from '../../shared/contra
 import { parseJson } from '../../shared/core/losslessJson.ts';
 import { EventStore } from '../../shared/eventStore.ts';
 import { logSink } from '../../shared/log.ts';
-import { PROVIDER_NAMES, providerEntry } from '../../shared/providers/registry.ts';
+import { PROVIDER_NAMES, signerOf } from '../../shared/providers/signers.ts';
 import { personalDataIn, personalValues } from './personalData.ts';
 
 /**
@@ -294,7 +294,7 @@ export async function testStack(
   ): Promise<APIGatewayProxyStructuredResultV2> {
     const signingKey = keys[provider]?.signingKey ?? '';
     const headers = {
-      ...providerEntry(provider).sign(body, signingKey, opts.signedAt ?? new Date()),
+      ...signerOf(provider).sign(body, signingKey, opts.signedAt ?? new Date()),
       ...opts.headers,
     };
     return invoke(provider, body, headers, opts);
