@@ -16,6 +16,8 @@ export interface StackFile extends LocalResources {
   region: string;
   /** The key file the stack verifies with (the sender signs with the same file). */
   keysFile: string;
+  /** The process group of DynamoDB Local (Java and its watchdog), to name it if it is ever left behind. */
+  dynamodbProcessGroup?: number;
 }
 
 /** Raised when no running local stack can be found; its message says what to do. */
