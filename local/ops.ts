@@ -9,12 +9,20 @@
 import { pathToFileURL } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import pc from 'picocolors';
 import { OUTCOMES, type Outcome } from '../shared/contract/eventContract.ts';
 import type { EntityState } from '../shared/entityState.ts';
 import type { StoredItem } from '../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
-import { colorOutcome, colorStatus, itemJson, makeOutput, type Output, parseTime } from './ops/output.ts';
+import { exitQuietlyWhenOutputCloses, plural, reportFailure } from './cli.ts';
+import {
+  colorOutcome,
+  colorStatus,
+  itemJson,
+  makeOutput,
+  type Output,
+  shortTime,
+  timeRange,
+} from './ops/output.ts';
 import { type ReingestOutcome, reingestMany } from './ops/reingest.ts';
 import { replay } from './ops/replay.ts';
 import {
@@ -63,23 +71,46 @@ function quarantineSummary({ pk, status, receivedAt, quarantine }: StoredItem) {
   return { pk, status, receivedAt: receivedAt.toISOString(), reason: quarantine?.reason ?? '' };
 }
 
-function eventRows(
-  out: Output,
-  events: readonly StoredEvent[],
-  mark?: (e: StoredEvent) => boolean,
-): string[][] {
+/** Events as table rows; the TYPE and SUBJECT columns are the ones cut to fit a terminal. */
+function printEvents(out: Output, events: readonly StoredEvent[]): void {
   const { c } = out;
-  return [
-    ['RECEIVED', 'KEY', 'TYPE', 'OUTCOME', 'SUBJECT', 'STATUS'].map((h) => c.dim(h)),
-    ...events.map((e) => [
-      e.receivedAt.toISOString(),
-      mark ? (mark(e) ? c.bold(`▸ ${e.pk}`) : `  ${e.pk}`) : e.pk,
-      e.event.type + (e.event.conflict ? c.red(' conflict') : ''),
-      colorOutcome(c, e.event.outcome),
-      e.event.subject,
-      colorStatus(c, e.status),
-    ]),
-  ];
+  out.table(
+    [
+      ['RECEIVED (UTC)', 'KEY', 'TYPE', 'OUTCOME', 'SUBJECT', 'STATUS'].map((h) => c.dim(h)),
+      ...events.map((e) => [
+        shortTime(e.receivedAt),
+        e.pk,
+        e.event.type + (e.event.conflict ? c.red(' conflict') : ''),
+        colorOutcome(c, e.event.outcome),
+        e.event.subject,
+        colorStatus(c, e.status),
+      ]),
+    ],
+    { shrink: [[2, 4], [1]] },
+  );
+}
+
+/**
+ * An entity's events in the order the handler applies them, with the two times that order is made of:
+ * the event's own time, then (for equal times) the receive time. The applied one is marked ▸.
+ */
+function printEntityEvents(out: Output, events: readonly StoredEvent[], applied?: string): void {
+  const { c } = out;
+  out.table(
+    [
+      ['', 'EVENT TIME (UTC)', 'RECEIVED (UTC)', 'KEY', 'TYPE', 'OUTCOME', 'STATUS'].map((h) => c.dim(h)),
+      ...events.map((e) => [
+        e.event.id === applied ? c.bold('▸') : ' ',
+        shortTime(e.event.time),
+        shortTime(e.event.receivedat),
+        e.pk,
+        e.event.type + (e.event.conflict ? c.red(' conflict') : ''),
+        colorOutcome(c, e.event.outcome),
+        colorStatus(c, e.status),
+      ]),
+    ],
+    { shrink: [[4], [3]] },
+  );
 }
 
 function knownProvider(name: string): string {
@@ -181,25 +212,25 @@ export function opsProgram(): Command {
     .option('--since <time>', 'received at or after (ISO 8601, or an age such as 2h)')
     .option('--until <time>', 'received before (ISO 8601, or an age)')
     .option('--limit <n>', 'at most this many', positiveInteger, 50)
-    .action(async (options, command: Command) =>
-      withTarget(command, async (target, out) => {
+    .action(async (options, command: Command) => {
+      const range = timeRange(options.since, options.until);
+      return withTarget(command, async (target, out) => {
         const found = await scanEvents(target.dynamodb, target.table, {
           provider: options.provider,
           type: options.type,
           outcome: options.outcome as Outcome | undefined,
-          ...(options.since ? { since: parseTime(options.since) } : {}),
-          ...(options.until ? { until: parseTime(options.until) } : {}),
+          ...range,
         });
         const recent = found.slice(-options.limit).reverse();
         if (out.json) {
           out.data(recent.map(eventSummary));
           return 0;
         }
-        if (recent.length > 0) out.table(eventRows(out, recent));
-        out.line(out.c.dim(`${recent.length} of ${found.length} matching events`));
+        if (recent.length > 0) printEvents(out, recent);
+        out.line(out.c.dim(`${recent.length} of ${plural(found.length, 'matching event')}`));
         return 0;
-      }),
-    );
+      });
+    });
   events
     .command('show')
     .description('one stored event (or quarantine record) in full')
@@ -253,10 +284,12 @@ export function opsProgram(): Command {
             `  state: ${c.yellow('none yet')} ${c.dim('(the handler has not applied an event of this entity)')}`,
           );
         }
-        out.line(c.dim(`  history: ${history.length} stored events, in the order the handler applies them`));
-        if (history.length > 0) {
-          out.table(eventRows(out, history, (e) => e.event.id === state?.lastEventId));
-        }
+        out.line(
+          c.dim(
+            `  history: ${plural(history.length, 'stored event')}, in the order the handler applies them (event time, then receive time)`,
+          ),
+        );
+        if (history.length > 0) printEntityEvents(out, history, state?.lastEventId);
         return 0;
       }),
     );
@@ -281,17 +314,20 @@ export function opsProgram(): Command {
         }
         const { c } = out;
         if (items.length > 0) {
-          out.table([
-            ['RECEIVED', 'KEY', 'STATUS', 'REASON'].map((h) => c.dim(h)),
-            ...items.map((i) => [
-              i.receivedAt.toISOString(),
-              i.pk,
-              colorStatus(c, i.status),
-              i.quarantine?.reason ?? '',
-            ]),
-          ]);
+          out.table(
+            [
+              ['RECEIVED (UTC)', 'KEY', 'STATUS', 'REASON'].map((h) => c.dim(h)),
+              ...items.map((i) => [
+                shortTime(i.receivedAt),
+                i.pk,
+                colorStatus(c, i.status),
+                i.quarantine?.reason ?? '',
+              ]),
+            ],
+            { shrink: [[3], [1]] },
+          );
         }
-        out.line(c.dim(`${items.length} quarantine records`));
+        out.line(c.dim(plural(items.length, 'quarantine record')));
         return 0;
       }),
     );
@@ -348,10 +384,9 @@ export function opsProgram(): Command {
     .requiredOption('--since <time>', 'received at or after (ISO 8601, or an age such as 2h)')
     .option('--until <time>', 'received before (ISO 8601, or an age)', 'now')
     .option('--dry-run', 'list what would be sent; send nothing')
-    .action(async (options, command: Command) =>
-      withTarget(command, async (target, out) => {
-        const since = parseTime(options.since);
-        const until = parseTime(options.until);
+    .action(async (options, command: Command) => {
+      const { since = new Date(), until = new Date() } = timeRange(options.since, options.until);
+      return withTarget(command, async (target, out) => {
         const dryRun = options.dryRun === true;
         const publisher = target.publisher();
         const bar =
@@ -381,7 +416,7 @@ export function opsProgram(): Command {
           });
         } else {
           const { c } = out;
-          if (dryRun && report.events.length > 0) out.table(eventRows(out, report.events));
+          if (dryRun && report.events.length > 0) printEvents(out, report.events);
           out.line(
             dryRun
               ? `${c.bold('dry run:')} would replay ${report.events.length} ${options.provider} events (${range})`
@@ -391,16 +426,14 @@ export function opsProgram(): Command {
             out.line(`${c.red('failed')} ${failure.pk} ${c.dim(failure.error)}`);
         }
         return report.failed.length > 0 ? 1 : 0;
-      }),
-    );
+      });
+    });
   return program;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  exitQuietlyWhenOutputCloses();
   opsProgram()
     .parseAsync(process.argv)
-    .catch((error: unknown) => {
-      process.stderr.write(`${pc.red('ops:')} ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
-    });
+    .catch((error: unknown) => reportFailure('ops', error));
 }

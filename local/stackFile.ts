@@ -60,7 +60,15 @@ export function readStackFile(dir = localStateDir()): StackFile {
   if (!existsSync(file)) {
     throw new StackNotRunningError(`No local stack is running (no ${file}). Start one with \`npm start\`.`);
   }
-  const info = JSON.parse(readFileSync(file, 'utf8')) as StackFile;
+  let info: StackFile;
+  try {
+    info = JSON.parse(readFileSync(file, 'utf8')) as StackFile;
+  } catch (error) {
+    throw new StackNotRunningError(
+      `${file} is not a stack file npm start wrote (${error instanceof Error ? error.message : String(error)}). Delete it and start the stack again with \`npm start\`.`,
+      { cause: error },
+    );
+  }
   if (!isAlive(info.pid)) {
     throw new StackNotRunningError(
       `The local stack in ${file} (pid ${info.pid}) is not running any more. Start one with \`npm start\`.`,

@@ -96,7 +96,16 @@ function makeTarget(
  * the first output whose name mentions a table, and the first topic that is not the alerts topic.
  */
 export function readCdkOutputs(file: string): { table?: string; topicArn?: string } {
-  const stacks = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
+  let stacks: Record<string, Record<string, string>>;
+  try {
+    stacks = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
+    throw new Error(`--outputs ${file}: ${why}; give the file \`cdk deploy --outputs-file <file>\` wrote`, {
+      cause: error,
+    });
+  }
   const outputs = Object.values(stacks).flatMap((stack) => Object.entries(stack));
   const table = outputs.find(([name]) => /table/i.test(name))?.[1];
   const topicArn = outputs.find(
