@@ -25,6 +25,7 @@ import {
 } from './ops/output.ts';
 import { type ReingestOutcome, reingestMany } from './ops/reingest.ts';
 import { replay } from './ops/replay.ts';
+import { MAX_SEGMENTS, ScanSession, ScanStoppedError, useScanSession } from './ops/scanProgress.ts';
 import {
   entityHistory,
   findStored,
@@ -36,6 +37,9 @@ import { type OpsTarget, resolveTarget, type TargetOptions } from './ops/target.
 
 interface GlobalOptions extends TargetOptions {
   json?: boolean;
+  yes?: boolean;
+  segments?: number;
+  confirmAbove?: number;
 }
 
 /** A failure the user caused and can fix: printed as one line, exit code 1. */
@@ -119,6 +123,19 @@ function knownProvider(name: string): string {
   return name;
 }
 
+function segmentCount(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_SEGMENTS)
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_SEGMENTS}`);
+  return value;
+}
+
+function wholeNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError('expected a whole number');
+  return value;
+}
+
 function positiveInteger(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1)
@@ -126,18 +143,37 @@ function positiveInteger(text: string): number {
   return value;
 }
 
-/** Runs one command against the resolved target and closes its clients afterwards. */
+/** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+const STOPPED_EXIT_CODE = 130;
+
+/**
+ * Runs one command against the resolved target and closes its clients afterwards. Its table scans
+ * show progress on stderr, ask before a large one, and stop on Ctrl-C: with what was found so far
+ * (exit 130), or, for a command that acts on what it found (`onStop: 'throw'`), doing nothing.
+ */
 async function withTarget(
   command: Command,
   run: (target: OpsTarget, out: Output) => Promise<number | undefined>,
+  scans: { onStop: 'keep' | 'throw' } = { onStop: 'keep' },
 ) {
   const options = command.optsWithGlobals<GlobalOptions>();
   const out = makeOutput(options.json === true);
   const target = resolveTarget(options);
+  const session = new ScanSession({
+    stream: process.stderr,
+    interactive: process.stdin.isTTY === true,
+    ...(options.yes ? { yes: true } : {}),
+    ...(options.segments ? { segments: options.segments } : {}),
+    ...(options.confirmAbove !== undefined ? { confirmAbove: options.confirmAbove } : {}),
+  });
+  session.onStop = scans.onStop;
+  const endSession = useScanSession(session);
   try {
     if (!out.json) out.line(out.c.dim(`▸ ${target.label}`));
-    process.exitCode = (await run(target, out)) ?? 0;
+    const code = (await run(target, out)) ?? 0;
+    process.exitCode = session.stopped ? STOPPED_EXIT_CODE : code;
   } finally {
+    endSession();
     target.close();
   }
 }
@@ -200,6 +236,17 @@ export function opsProgram(): Command {
     .option('--topic-arn <arn>', 'events topic of a deployed stack (for reingest and replay)')
     .option('--region <region>', 'AWS region (default: from the topic ARN or the AWS configuration)')
     .option('--outputs <file>', 'read the table and topic from `cdk deploy --outputs-file <file>`')
+    .option('--yes', 'scan a large table without asking (needed when stdin is not a terminal)')
+    .option(
+      '--segments <n>',
+      `scan in this many parallel segments (1 to ${MAX_SEGMENTS}; default: one per GiB, at least 4)`,
+      segmentCount,
+    )
+    .option(
+      '--confirm-above <items>',
+      'show the cost and ask before scanning a table of more items than this (default 1,000,000)',
+      wholeNumber,
+    )
     .showHelpAfterError();
 
   const events = program.command('events').description('stored events');
@@ -346,35 +393,39 @@ export function opsProgram(): Command {
       30,
     )
     .action(async (pks: string[], options, command: Command) =>
-      withTarget(command, async (target, out) => {
-        if (pks.length > 0 && options.all) throw new OpsError('give quarantine keys or --all, not both');
-        const keys =
-          options.all === true
-            ? (await scanQuarantine(target.dynamodb, target.table, { provider: options.provider })).map(
-                (i) => i.pk,
-              )
-            : pks;
-        if (keys.length === 0) {
-          if (!options.all) throw new OpsError('give quarantine keys (see `ops quarantine list`) or --all');
-          if (out.json) out.data([]);
-          else out.line(out.c.dim('nothing is quarantined'));
-          return 0;
-        }
-        const outcomes = await reingestMany(
-          {
-            store: target.store,
-            publisher: target.publisher(),
-            retentionSeconds: options.retentionDays * 86_400,
-          },
-          keys,
-          (outcome) => !out.json && printReingest(out, outcome),
-        );
-        if (out.json) out.data(outcomes);
-        const ok = outcomes.every(
-          (o) => o.result === 'published' || o.result === 'duplicate' || o.result === 'stored',
-        );
-        return ok ? 0 : 1;
-      }),
+      withTarget(
+        command,
+        async (target, out) => {
+          if (pks.length > 0 && options.all) throw new OpsError('give quarantine keys or --all, not both');
+          const keys =
+            options.all === true
+              ? (await scanQuarantine(target.dynamodb, target.table, { provider: options.provider })).map(
+                  (i) => i.pk,
+                )
+              : pks;
+          if (keys.length === 0) {
+            if (!options.all) throw new OpsError('give quarantine keys (see `ops quarantine list`) or --all');
+            if (out.json) out.data([]);
+            else out.line(out.c.dim('nothing is quarantined'));
+            return 0;
+          }
+          const outcomes = await reingestMany(
+            {
+              store: target.store,
+              publisher: target.publisher(),
+              retentionSeconds: options.retentionDays * 86_400,
+            },
+            keys,
+            (outcome) => !out.json && printReingest(out, outcome),
+          );
+          if (out.json) out.data(outcomes);
+          const ok = outcomes.every(
+            (o) => o.result === 'published' || o.result === 'duplicate' || o.result === 'stored',
+          );
+          return ok ? 0 : 1;
+        },
+        { onStop: 'throw' },
+      ),
     );
 
   program
@@ -386,47 +437,51 @@ export function opsProgram(): Command {
     .option('--dry-run', 'list what would be sent; send nothing')
     .action(async (options, command: Command) => {
       const { since = new Date(), until = new Date() } = timeRange(options.since, options.until);
-      return withTarget(command, async (target, out) => {
-        const dryRun = options.dryRun === true;
-        const publisher = target.publisher();
-        const bar =
-          !out.json && !dryRun && process.stderr.isTTY
-            ? new SingleBar({
-                format: 'replaying {bar} {value}/{total}',
-                stream: process.stderr,
-                hideCursor: true,
-              })
-            : undefined;
-        const report = await replay(
-          { dynamodb: target.dynamodb, table: target.table, publisher },
-          { provider: options.provider, since, until, dryRun },
-          (done, total) => (done === 0 ? bar?.start(total, 0) : bar?.update(done)),
-        );
-        bar?.stop();
-        const range = `${since.toISOString()} ≤ received < ${until.toISOString()}`;
-        if (out.json) {
-          out.data({
-            provider: options.provider,
-            since: since.toISOString(),
-            until: until.toISOString(),
-            dryRun,
-            events: report.events.map(eventSummary),
-            published: report.published,
-            failed: report.failed,
-          });
-        } else {
-          const { c } = out;
-          if (dryRun && report.events.length > 0) printEvents(out, report.events);
-          out.line(
-            dryRun
-              ? `${c.bold('dry run:')} would replay ${report.events.length} ${options.provider} events (${range})`
-              : `replayed ${c.green(String(report.published))} of ${report.events.length} ${options.provider} events (${range})`,
+      return withTarget(
+        command,
+        async (target, out) => {
+          const dryRun = options.dryRun === true;
+          const publisher = target.publisher();
+          const bar =
+            !out.json && !dryRun && process.stderr.isTTY
+              ? new SingleBar({
+                  format: 'replaying {bar} {value}/{total}',
+                  stream: process.stderr,
+                  hideCursor: true,
+                })
+              : undefined;
+          const report = await replay(
+            { dynamodb: target.dynamodb, table: target.table, publisher },
+            { provider: options.provider, since, until, dryRun },
+            (done, total) => (done === 0 ? bar?.start(total, 0) : bar?.update(done)),
           );
-          for (const failure of report.failed)
-            out.line(`${c.red('failed')} ${failure.pk} ${c.dim(failure.error)}`);
-        }
-        return report.failed.length > 0 ? 1 : 0;
-      });
+          bar?.stop();
+          const range = `${since.toISOString()} ≤ received < ${until.toISOString()}`;
+          if (out.json) {
+            out.data({
+              provider: options.provider,
+              since: since.toISOString(),
+              until: until.toISOString(),
+              dryRun,
+              events: report.events.map(eventSummary),
+              published: report.published,
+              failed: report.failed,
+            });
+          } else {
+            const { c } = out;
+            if (dryRun && report.events.length > 0) printEvents(out, report.events);
+            out.line(
+              dryRun
+                ? `${c.bold('dry run:')} would replay ${report.events.length} ${options.provider} events (${range})`
+                : `replayed ${c.green(String(report.published))} of ${report.events.length} ${options.provider} events (${range})`,
+            );
+            for (const failure of report.failed)
+              out.line(`${c.red('failed')} ${failure.pk} ${c.dim(failure.error)}`);
+          }
+          return report.failed.length > 0 ? 1 : 0;
+        },
+        { onStop: 'throw' },
+      );
     });
   return program;
 }
@@ -435,5 +490,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   exitQuietlyWhenOutputCloses();
   opsProgram()
     .parseAsync(process.argv)
-    .catch((error: unknown) => reportFailure('ops', error));
+    .catch((error: unknown) => {
+      reportFailure('ops', error);
+      if (error instanceof ScanStoppedError) process.exitCode = STOPPED_EXIT_CODE;
+    });
 }

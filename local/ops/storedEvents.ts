@@ -1,9 +1,15 @@
-import { type AttributeValue, type DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { NormalizedEvent, Outcome } from '../../shared/contract/eventContract.ts';
 import { orderKey } from '../../shared/entityState.ts';
 import { type EventStore, type StoredItem, toStoredItem } from '../../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../../shared/providers/registry.ts';
 import { EVENT_TABLE } from '../../shared/resources.ts';
+import { type ScanPage, scanTable } from './scanProgress.ts';
 
 // The item layout of shared/eventStore.ts: status `s`, receive time `t` (epoch ms), deflated event `e`,
 // quarantined raw body `b`. Entity state (`state#…`) and alert (`alert#…`) items carry no `t`.
@@ -37,26 +43,38 @@ interface ScanFilter {
 }
 
 /**
- * Reads the table page by page, keeping the items the filter lets through. A scan reads (and bills)
- * every item; filters cut what is sent back, not what is read. An index on receive time would make
- * this a query, at the price of an index write on every webhook: operators list rarely, webhooks
- * arrive all the time.
+ * Reads the table in parallel segments (scanProgress.ts: progress, cost, Ctrl-C), keeping the items
+ * the filter lets through. A scan reads (and bills) every item; filters cut what is sent back, not
+ * what is read. An index on receive time would make this a query, at the price of an index write on
+ * every webhook: operators list rarely, webhooks arrive all the time.
  */
 async function scan(dynamodb: DynamoDBClient, table: string, filter: ScanFilter): Promise<StoredItem[]> {
-  const items: StoredItem[] = [];
-  const pages = paginateScan(
-    { client: dynamodb, pageSize: 500 },
-    {
-      TableName: table,
-      FilterExpression: filter.conditions.join(' AND '),
-      ExpressionAttributeNames: filter.names,
-      ...(Object.keys(filter.values).length > 0 ? { ExpressionAttributeValues: filter.values } : {}),
-    },
-  );
-  for await (const page of pages) {
-    for (const item of page.Items ?? []) items.push(toStoredItem(item));
-  }
-  return items;
+  const page: ScanPage<StoredItem> = async (segment, totalSegments, start, signal) => {
+    const out = await dynamodb.send(
+      new ScanCommand({
+        TableName: table,
+        Segment: segment,
+        TotalSegments: totalSegments,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+        ReturnConsumedCapacity: 'TOTAL',
+        FilterExpression: filter.conditions.join(' AND '),
+        ExpressionAttributeNames: filter.names,
+        ...(Object.keys(filter.values).length > 0 ? { ExpressionAttributeValues: filter.values } : {}),
+      }),
+      { abortSignal: signal },
+    );
+    return {
+      items: (out.Items ?? []).map(toStoredItem),
+      ...(out.LastEvaluatedKey ? { lastEvaluatedKey: out.LastEvaluatedKey } : {}),
+      consumedRcu: out.ConsumedCapacity?.CapacityUnits ?? 0,
+      scannedCount: out.ScannedCount ?? 0,
+    };
+  };
+  const describe = async () => {
+    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: table }));
+    return { itemCount: Table?.ItemCount ?? 0, sizeBytes: Table?.TableSizeBytes ?? 0 };
+  };
+  return scanTable({ label: `table ${table}`, describe }, page);
 }
 
 function timeAndProvider(filter: Pick<EventFilter, 'provider' | 'since' | 'until'>): ScanFilter {
