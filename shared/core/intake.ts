@@ -92,6 +92,9 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string 
   return issues
     .map((issue) => {
       const path = v.getDotPath(issue) ?? '(body)';
+      // A required key that is absent: valibot "expects" the key's own name.
+      if (issue.input === undefined && issue.expected === `"${String(issue.path?.at(-1)?.key)}"`)
+        return `${path}: missing`;
       const got = showsValue(issue, path) ? JSON.stringify(issue.input) : kindOf(issue.input);
       const expected = issue.type === 'custom' ? issue.message.replace(/^expected /, '') : issue.expected;
       return `${path}: expected ${expected ?? issue.type}, got ${got}`;
