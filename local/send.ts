@@ -157,7 +157,10 @@ async function main(argv: string[]): Promise<number> {
       '--stale',
       `sign ${STALE_BY_SECONDS / 60} minutes in the past: expect 401 (providers that sign a timestamp)`,
     )
-    .option('--invalid', 'change a status or type to one the schema does not know: expect quarantined')
+    .option(
+      '--invalid [value]',
+      'change a status or type to one the schema does not know (this value, else <old>_v2): expect quarantined',
+    )
     .showHelpAfterError();
   program.parse(argv);
   const [provider = 'all', name = 'all'] = program.args;
@@ -166,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
     json?: boolean;
     tamper?: boolean;
     stale?: boolean;
-    invalid?: boolean;
+    invalid?: boolean | string;
   }>();
   const faults = (['tamper', 'stale', 'invalid'] as const).filter((f) => options[f]);
   if (faults.length > 1)
@@ -185,7 +188,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const keys = loadLocalKeys(keysFile);
   if (fault === 'stale') samples = await onlyTimestamped(samples, keys, provider);
-  if (fault === 'invalid') samples = await Promise.all(samples.map(makeInvalid));
+  if (fault === 'invalid') {
+    const value = typeof options.invalid === 'string' ? options.invalid : undefined;
+    samples = await Promise.all(samples.map((s) => makeInvalid(s, value)));
+  }
   const changes = new Map(samples.map((s) => [`${s.provider} ${s.name}`, s.change]));
   const answers = await sendSamples(
     baseUrl,
@@ -221,9 +227,9 @@ async function onlyTimestamped(samples: Sample[], keys: LocalKeys, provider: str
   return timed;
 }
 
-async function makeInvalid(sample: Sample): Promise<Sample> {
+async function makeInvalid(sample: Sample, newValue?: string): Promise<Sample> {
   const { schema } = await providerNamed(sample.provider);
-  const { body, field, value } = invalidPayload(schema, sample.body);
+  const { body, field, value } = invalidPayload(schema, sample.body, newValue);
   return { ...sample, body, change: `${field} set to "${value}"` };
 }
 

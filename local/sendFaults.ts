@@ -45,12 +45,14 @@ export function tamperSignature(
 /**
  * The sample with one value the schema does not accept, as when a provider starts sending a status or
  * type the schema does not know yet: the first string field named like a status or type (else any
- * string field) whose changed value the schema refuses. The body stays valid JSON, its numbers keep
- * every digit; it is signed as it is sent, so it is authentic and gets quarantined, not refused.
+ * string field) whose changed value (`value`, else the old one with `_v2`) the schema refuses. The
+ * body stays valid JSON, its numbers keep every digit; it is signed as it is sent, so it is authentic
+ * and gets quarantined, not refused.
  */
 export function invalidPayload(
   schema: v.GenericSchema,
   body: Buffer,
+  value?: string,
 ): { body: Buffer; field: string; value: string } {
   const payload = parseJson(body.toString('utf8'));
   const fields = stringFields(payload, '');
@@ -58,12 +60,12 @@ export function invalidPayload(
     ...fields.filter(({ path }) => /status$/i.test(path)),
     ...fields.filter(({ path }) => /type$/i.test(path)),
   ];
-  for (const { path, set, value } of [...named, ...fields.filter((f) => !named.includes(f))]) {
-    const changed = `${value}_v2`;
-    set(changed);
+  for (const field of [...named, ...fields.filter((f) => !named.includes(f))]) {
+    const changed = value ?? `${field.value}_v2`;
+    field.set(changed);
     if (!v.safeParse(schema, payload).success)
-      return { body: Buffer.from(stringifyJson(payload)), field: path, value: changed };
-    set(value);
+      return { body: Buffer.from(stringifyJson(payload)), field: field.path, value: changed };
+    field.set(field.value);
   }
   throw new Error('found no field to make this sample invalid with');
 }
