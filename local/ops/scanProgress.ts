@@ -258,8 +258,13 @@ export class ScanSession {
       );
     }
     const prompt = createInterface({ input: process.stdin, output: this.settings.stream ?? process.stderr });
+    // Ctrl-C at the question is a no, not a paused prompt.
+    const cancel = new AbortController();
+    prompt.on('SIGINT', () => cancel.abort());
     try {
-      const answer = await prompt.question('Scan the whole table? [y/N] ');
+      const answer = await prompt
+        .question('Scan the whole table? [y/N] ', { signal: cancel.signal })
+        .catch(() => 'no');
       if (!/^y(es)?$/i.test(answer.trim()))
         throw new ScanNotConfirmedError('scan not confirmed: nothing was read');
     } finally {
