@@ -8,10 +8,16 @@ import pc from 'picocolors';
 /**
  * When the reader of stdout goes away (`ops events list | head`), there is nobody left to tell
  * anything: stop at once, successfully, as `cat` and `grep` do, instead of an EPIPE stack trace.
+ * A process with something to stop first (`npm start`) passes its own `onClosed`; it is called once.
  */
-export function exitQuietlyWhenOutputCloses(): void {
+export function exitQuietlyWhenOutputCloses(onClosed: () => void = () => process.exit(0)): void {
+  let closed = false;
   const onError = (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') {
+      if (!closed) onClosed();
+      closed = true;
+      return;
+    }
     throw error;
   };
   process.stdout.on('error', onError);

@@ -12,6 +12,7 @@ import pc from 'picocolors';
 import { errorField, log, logSink } from '../shared/log.ts';
 import { PROVIDER_NAMES, providerEntry } from '../shared/providers/registry.ts';
 import { localClients } from './awsClients.ts';
+import { exitQuietlyWhenOutputCloses } from './cli.ts';
 import { type HttpServer, startHttpServer } from './httpServer.ts';
 import { type LocalKeys, loadLocalKeys } from './localKeys.ts';
 import { buildLocalStack, type LocalStack } from './localStack.ts';
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
   const shutdown = new Shutdown();
   let ready = false;
   let exiting = false;
-  const onSignal = (signal: NodeJS.Signals | 'parent gone') => {
+  const onSignal = (signal: NodeJS.Signals | 'parent gone' | 'output closed') => {
     if (exiting) return;
     if (!ready) {
       // Start-up notices the request after its current step, then cleans up.
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', onSignal);
   watchParent(() => onSignal('parent gone'));
+  exitQuietlyWhenOutputCloses(() => onSignal('output closed'));
 
   const checkpoint = () => {
     if (shutdown.requested) throw new StartupAbortedError();

@@ -59,10 +59,11 @@ async function closedReader(
   file: string,
   args: string[],
   stateDir: string,
+  env: Record<string, string> = {},
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
     cwd: ROOT,
-    env: childEnv({ LOCAL_STATE_DIR: stateDir }),
+    env: childEnv({ LOCAL_STATE_DIR: stateDir, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.destroy();
@@ -586,6 +587,16 @@ describe('npm start as process managers and people stop it', () => {
     expect(said).not.toMatch(/webhook intake ready/);
     expect(stack.stderr()).not.toMatch(/^\s+at /m);
     await expectAllGone(processes, ports);
+  }, 90_000);
+
+  it('piped to a reader that has gone (`npm start | head -3`), stops as on Ctrl-C: exit 0, nothing left', async () => {
+    const { ports, stateDir, env } = await stackEnv();
+    cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    const run = await closedReader('local/start.ts', [], stateDir, env);
+
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    expect(run.stderr).not.toMatch(/EPIPE|^\s+at /m);
+    await expectAllGone([], ports);
   }, 90_000);
 
   it('without java on the PATH, says in one line that Java 17 is needed and how to get it', async () => {
