@@ -20,12 +20,19 @@ import {
   itemJson,
   makeOutput,
   type Output,
+  parseTime,
   shortTime,
   timeRange,
 } from './ops/output.ts';
 import { type ReingestOutcome, reingestMany } from './ops/reingest.ts';
 import { replay } from './ops/replay.ts';
-import { MAX_SEGMENTS, ScanSession, ScanStoppedError, useScanSession } from './ops/scanProgress.ts';
+import {
+  actOnlyOnCompleteScans,
+  MAX_SEGMENTS,
+  ScanSession,
+  ScanStoppedError,
+  useScanSession,
+} from './ops/scanProgress.ts';
 import {
   entityHistory,
   findStored,
@@ -149,12 +156,11 @@ const STOPPED_EXIT_CODE = 130;
 /**
  * Runs one command against the resolved target and closes its clients afterwards. Its table scans
  * show progress on stderr, ask before a large one, and stop on Ctrl-C: with what was found so far
- * (exit 130), or, for a command that acts on what it found (`onStop: 'throw'`), doing nothing.
+ * (exit 130), or, for a command that acts on what it found (`actOnlyOnCompleteScans`), doing nothing.
  */
 async function withTarget(
   command: Command,
   run: (target: OpsTarget, out: Output) => Promise<number | undefined>,
-  scans: { onStop: 'keep' | 'throw' } = { onStop: 'keep' },
 ) {
   const options = command.optsWithGlobals<GlobalOptions>();
   const out = makeOutput(options.json === true);
@@ -166,7 +172,6 @@ async function withTarget(
     ...(options.segments ? { segments: options.segments } : {}),
     ...(options.confirmAbove !== undefined ? { confirmAbove: options.confirmAbove } : {}),
   });
-  session.onStop = scans.onStop;
   const endSession = useScanSession(session);
   try {
     if (!out.json) out.line(out.c.dim(`▸ ${target.label}`));
@@ -247,7 +252,12 @@ export function opsProgram(): Command {
       'show the cost and ask before scanning a table of more items than this (default 1,000,000)',
       wholeNumber,
     )
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Times are read and checked before anything is printed or read: one line, and nothing else.
+    .hook('preAction', (_program, action) => {
+      const { since, until } = action.opts<{ since?: string; until?: string }>();
+      if (since !== undefined || until !== undefined) timeRange(since, until);
+    });
 
   const events = program.command('events').description('stored events');
   events
@@ -259,14 +269,14 @@ export function opsProgram(): Command {
     .option('--since <time>', 'received at or after (ISO 8601, or an age such as 2h)')
     .option('--until <time>', 'received before (ISO 8601, or an age)')
     .option('--limit <n>', 'at most this many', positiveInteger, 50)
-    .action(async (options, command: Command) => {
-      const range = timeRange(options.since, options.until);
-      return withTarget(command, async (target, out) => {
+    .action(async (options, command: Command) =>
+      withTarget(command, async (target, out) => {
         const found = await scanEvents(target.dynamodb, target.table, {
           provider: options.provider,
           type: options.type,
           outcome: options.outcome as Outcome | undefined,
-          ...range,
+          ...(options.since ? { since: parseTime(options.since) } : {}),
+          ...(options.until ? { until: parseTime(options.until) } : {}),
         });
         const recent = found.slice(-options.limit).reverse();
         if (out.json) {
@@ -276,8 +286,8 @@ export function opsProgram(): Command {
         if (recent.length > 0) printEvents(out, recent);
         out.line(out.c.dim(`${recent.length} of ${plural(found.length, 'matching event')}`));
         return 0;
-      });
-    });
+      }),
+    );
   events
     .command('show')
     .description('one stored event (or quarantine record) in full')
@@ -393,39 +403,36 @@ export function opsProgram(): Command {
       30,
     )
     .action(async (pks: string[], options, command: Command) =>
-      withTarget(
-        command,
-        async (target, out) => {
-          if (pks.length > 0 && options.all) throw new OpsError('give quarantine keys or --all, not both');
-          const keys =
-            options.all === true
-              ? (await scanQuarantine(target.dynamodb, target.table, { provider: options.provider })).map(
-                  (i) => i.pk,
-                )
-              : pks;
-          if (keys.length === 0) {
-            if (!options.all) throw new OpsError('give quarantine keys (see `ops quarantine list`) or --all');
-            if (out.json) out.data([]);
-            else out.line(out.c.dim('nothing is quarantined'));
-            return 0;
-          }
-          const outcomes = await reingestMany(
-            {
-              store: target.store,
-              publisher: target.publisher(),
-              retentionSeconds: options.retentionDays * 86_400,
-            },
-            keys,
-            (outcome) => !out.json && printReingest(out, outcome),
-          );
-          if (out.json) out.data(outcomes);
-          const ok = outcomes.every(
-            (o) => o.result === 'published' || o.result === 'duplicate' || o.result === 'stored',
-          );
-          return ok ? 0 : 1;
-        },
-        { onStop: 'throw' },
-      ),
+      withTarget(command, async (target, out) => {
+        actOnlyOnCompleteScans();
+        if (pks.length > 0 && options.all) throw new OpsError('give quarantine keys or --all, not both');
+        const keys =
+          options.all === true
+            ? (await scanQuarantine(target.dynamodb, target.table, { provider: options.provider })).map(
+                (i) => i.pk,
+              )
+            : pks;
+        if (keys.length === 0) {
+          if (!options.all) throw new OpsError('give quarantine keys (see `ops quarantine list`) or --all');
+          if (out.json) out.data([]);
+          else out.line(out.c.dim('nothing is quarantined'));
+          return 0;
+        }
+        const outcomes = await reingestMany(
+          {
+            store: target.store,
+            publisher: target.publisher(),
+            retentionSeconds: options.retentionDays * 86_400,
+          },
+          keys,
+          (outcome) => !out.json && printReingest(out, outcome),
+        );
+        if (out.json) out.data(outcomes);
+        const ok = outcomes.every(
+          (o) => o.result === 'published' || o.result === 'duplicate' || o.result === 'stored',
+        );
+        return ok ? 0 : 1;
+      }),
     );
 
   program
@@ -435,54 +442,52 @@ export function opsProgram(): Command {
     .requiredOption('--since <time>', 'received at or after (ISO 8601, or an age such as 2h)')
     .option('--until <time>', 'received before (ISO 8601, or an age)', 'now')
     .option('--dry-run', 'list what would be sent; send nothing')
-    .action(async (options, command: Command) => {
-      const { since = new Date(), until = new Date() } = timeRange(options.since, options.until);
-      return withTarget(
-        command,
-        async (target, out) => {
-          const dryRun = options.dryRun === true;
-          const publisher = target.publisher();
-          const bar =
-            !out.json && !dryRun && process.stderr.isTTY
-              ? new SingleBar({
-                  format: 'replaying {bar} {value}/{total}',
-                  stream: process.stderr,
-                  hideCursor: true,
-                })
-              : undefined;
-          const report = await replay(
-            { dynamodb: target.dynamodb, table: target.table, publisher },
-            { provider: options.provider, since, until, dryRun },
-            (done, total) => (done === 0 ? bar?.start(total, 0) : bar?.update(done)),
+    .action(async (options, command: Command) =>
+      withTarget(command, async (target, out) => {
+        actOnlyOnCompleteScans();
+        const since = parseTime(options.since);
+        const until = parseTime(options.until);
+        const dryRun = options.dryRun === true;
+        const publisher = target.publisher();
+        const bar =
+          !out.json && !dryRun && process.stderr.isTTY
+            ? new SingleBar({
+                format: 'replaying {bar} {value}/{total}',
+                stream: process.stderr,
+                hideCursor: true,
+              })
+            : undefined;
+        const report = await replay(
+          { dynamodb: target.dynamodb, table: target.table, publisher },
+          { provider: options.provider, since, until, dryRun },
+          (done, total) => (done === 0 ? bar?.start(total, 0) : bar?.update(done)),
+        );
+        bar?.stop();
+        const range = `${since.toISOString()} ≤ received < ${until.toISOString()}`;
+        if (out.json) {
+          out.data({
+            provider: options.provider,
+            since: since.toISOString(),
+            until: until.toISOString(),
+            dryRun,
+            events: report.events.map(eventSummary),
+            published: report.published,
+            failed: report.failed,
+          });
+        } else {
+          const { c } = out;
+          if (dryRun && report.events.length > 0) printEvents(out, report.events);
+          out.line(
+            dryRun
+              ? `${c.bold('dry run:')} would replay ${report.events.length} ${options.provider} events (${range})`
+              : `replayed ${c.green(String(report.published))} of ${report.events.length} ${options.provider} events (${range})`,
           );
-          bar?.stop();
-          const range = `${since.toISOString()} ≤ received < ${until.toISOString()}`;
-          if (out.json) {
-            out.data({
-              provider: options.provider,
-              since: since.toISOString(),
-              until: until.toISOString(),
-              dryRun,
-              events: report.events.map(eventSummary),
-              published: report.published,
-              failed: report.failed,
-            });
-          } else {
-            const { c } = out;
-            if (dryRun && report.events.length > 0) printEvents(out, report.events);
-            out.line(
-              dryRun
-                ? `${c.bold('dry run:')} would replay ${report.events.length} ${options.provider} events (${range})`
-                : `replayed ${c.green(String(report.published))} of ${report.events.length} ${options.provider} events (${range})`,
-            );
-            for (const failure of report.failed)
-              out.line(`${c.red('failed')} ${failure.pk} ${c.dim(failure.error)}`);
-          }
-          return report.failed.length > 0 ? 1 : 0;
-        },
-        { onStop: 'throw' },
-      );
-    });
+          for (const failure of report.failed)
+            out.line(`${c.red('failed')} ${failure.pk} ${c.dim(failure.error)}`);
+        }
+        return report.failed.length > 0 ? 1 : 0;
+      }),
+    );
   return program;
 }
 

@@ -283,6 +283,14 @@ export function useScanSession(session: ScanSession): () => void {
   };
 }
 
+/**
+ * For a command that acts on what its scans find (replay, re-ingest --all): a scan stopped by Ctrl-C
+ * throws ScanStoppedError, so nothing is done with a partial result.
+ */
+export function actOnlyOnCompleteScans(): void {
+  if (current) current.onStop = 'throw';
+}
+
 /** Runs a scan in the current session (a plain parallel scan when there is none). */
 export function scanTable<T>(
   table: { label: string; describe: () => Promise<TableSize> },

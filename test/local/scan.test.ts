@@ -46,12 +46,15 @@ function ops(
 
 describe('a scan of a large table, as the operator runs it', () => {
   const stateDir = mkdtempSync(join(tmpdir(), 'webhook-scan-'));
+  /** The messages on the events topic since the set-up (an audit queue subscribes to it). */
+  let audit: () => Promise<string[]> = async () => [];
 
   beforeAll(async () => {
     const t = await testStack(localServers());
     // One real stored event, cloned under new ids: every item reads back as an event.
     await t.deliver('apara', sample('apara', 'order.completed'));
     const [message] = await t.auditMessages();
+    audit = () => t.auditMessages();
     const event = publishedEvent(message ?? '');
     const filler = 'x'.repeat(FILLER_BYTES);
     const now = Date.now();
@@ -178,6 +181,40 @@ describe('a scan of a large table, as the operator runs it', () => {
     const found = JSON.parse(run.stdout) as unknown[];
     expect(found.length).toBeGreaterThan(0);
     expect(found.length).toBeLessThan(ITEMS);
+  }, 120_000);
+
+  it('a replay stopped by Ctrl-C during its scan publishes nothing, and says so', async () => {
+    let interrupted = false;
+    const run = await ops(
+      stateDir,
+      [
+        '--yes',
+        '--segments',
+        '1',
+        '--confirm-above',
+        '10000',
+        'replay',
+        '--provider',
+        'apara',
+        '--since',
+        '1d',
+      ],
+      (stderr, child) => {
+        if (!interrupted && /^scan /m.test(stderr)) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
+      },
+    );
+
+    expect(interrupted).toBe(true);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+    expect(run.stderr).toMatch(
+      /^ops: stopped during the scan, after [\d,]+ of ~20,00\d items read, [\d,.]+ read units: nothing was done$/m,
+    );
+    expect(run.stdout).not.toMatch(/replayed/);
+    expect(run.code).toBe(130);
+    expect(await audit()).toEqual([]);
   }, 120_000);
 });
 
