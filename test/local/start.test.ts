@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -598,6 +598,49 @@ describe('npm start as process managers and people stop it', () => {
     expect(run.stderr).not.toMatch(/EPIPE|^\s+at /m);
     await expectAllGone([], ports);
   }, 90_000);
+
+  it('a port still held after a killed start is waited for, then the leftover is named', async () => {
+    const { ports, stateDir, env } = await stackEnv();
+    cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    // What a killed start leaves: its stack file (a pid that is gone), and something on its DynamoDB port.
+    const gone = spawn(process.execPath, ['-e', '']);
+    await once(gone, 'exit');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(ports.dynamodb, '127.0.0.1', resolve));
+    cleanup.push(() => holder.close());
+    writeFileSync(
+      join(stateDir, 'stack.json'),
+      JSON.stringify({
+        pid: gone.pid,
+        startedAt: '2024-11-27T05:00:00.000Z',
+        httpUrl: `http://127.0.0.1:${ports.http}`,
+        endpoints: { dynamodb: `http://127.0.0.1:${ports.dynamodb}`, sqs: `http://127.0.0.1:${ports.sqs}` },
+        dynamodbProcessGroup: 4242,
+      }),
+    );
+
+    const stack = startStack(env);
+    const exit = await stack.exited;
+
+    expect(exit.code).toBe(1);
+    expect(stack.lines.join('\n')).toMatch(
+      new RegExp(
+        `port ${ports.dynamodb} is still held by the earlier npm start \\(pid ${gone.pid}, killed\\)`,
+      ),
+    );
+    const said = stack
+      .stderr()
+      .trim()
+      .split('\n')
+      .filter((line) => line.includes('Cannot start'));
+    expect(said).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `Port ${ports.dynamodb} .* is still in use, most likely by what the earlier npm start \\(pid ${gone.pid},.*process group 4242 \\(stop it with \`kill -- -4242\`\\)`,
+        ),
+      ),
+    ]);
+  }, 60_000);
 
   it('without java on the PATH, says in one line that Java 17 is needed and how to get it', async () => {
     const { stateDir, env } = await stackEnv();
