@@ -73,8 +73,24 @@ export const DEFAULTS = {
   alertWindowMinutes: 5,
 } as const;
 
-/** Reads and checks the deployment configuration; a bad value stops synthesis with a clear message. */
+/** A bad deployment setting (CDK context): its message is all the person deploying needs. */
+export class ConfigError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and checks the deployment configuration; a bad value stops synthesis with a ConfigError. */
 export function readConfig(node: Node): IntakeConfig {
+  try {
+    return readContext(node);
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+function readContext(node: Node): IntakeConfig {
   const get = (key: string): unknown => node.tryGetContext(key);
   const stage = get('stage') ?? DEFAULTS.stage;
   if (!STAGES.includes(stage as Stage)) {

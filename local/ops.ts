@@ -9,21 +9,40 @@
 import { pathToFileURL } from 'node:url';
 import { SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import pc from 'picocolors';
 import { OUTCOMES, type Outcome } from '../shared/contract/eventContract.ts';
 import type { EntityState } from '../shared/entityState.ts';
 import type { StoredEvent, StoredItem } from '../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
+import { exitQuietlyWhenOutputCloses, plural, reportFailure } from './cli.ts';
 import { iamPolicyCommand } from './ops/iamPolicy.ts';
 import { keysCommand } from './ops/keys.ts';
-import { colorOutcome, colorStatus, itemJson, makeOutput, type Output, parseTime } from './ops/output.ts';
+import {
+  colorOutcome,
+  colorStatus,
+  itemJson,
+  makeOutput,
+  type Output,
+  parseTime,
+  shortTime,
+  timeRange,
+} from './ops/output.ts';
 import { type ReingestOutcome, reingestMany } from './ops/reingest.ts';
 import { replay } from './ops/replay.ts';
-import { entityHistory, findStored } from './ops/storedEvents.ts';
+import {
+  actOnlyOnCompleteScans,
+  MAX_SEGMENTS,
+  ScanSession,
+  ScanStoppedError,
+  useScanSession,
+} from './ops/scanProgress.ts';
+import { entityHistory, findStored, scanEvents, scanQuarantine } from './ops/storedEvents.ts';
 import { type OpsTarget, resolveTarget, type TargetOptions } from './ops/target.ts';
 
 interface GlobalOptions extends TargetOptions {
   json?: boolean;
+  yes?: boolean;
+  segments?: number;
+  confirmAbove?: number;
 }
 
 /** A failure the user caused and can fix: printed as one line, exit code 1. */
@@ -59,29 +78,65 @@ function quarantineSummary({ pk, status, receivedAt, quarantine }: StoredItem) {
   return { pk, status, receivedAt: receivedAt.toISOString(), reason: quarantine?.reason ?? '' };
 }
 
-function eventRows(
-  out: Output,
-  events: readonly StoredEvent[],
-  mark?: (e: StoredEvent) => boolean,
-): string[][] {
+/** Events as table rows; the TYPE and SUBJECT columns are the ones cut to fit a terminal. */
+function printEvents(out: Output, events: readonly StoredEvent[]): void {
   const { c } = out;
-  return [
-    ['RECEIVED', 'KEY', 'TYPE', 'OUTCOME', 'SUBJECT', 'STATUS'].map((h) => c.dim(h)),
-    ...events.map((e) => [
-      e.receivedAt.toISOString(),
-      mark ? (mark(e) ? c.bold(`▸ ${e.pk}`) : `  ${e.pk}`) : e.pk,
-      e.event.type + (e.event.conflict ? c.red(' conflict') : ''),
-      colorOutcome(c, e.event.outcome),
-      e.event.subject,
-      colorStatus(c, e.status),
-    ]),
-  ];
+  out.table(
+    [
+      ['RECEIVED (UTC)', 'KEY', 'TYPE', 'OUTCOME', 'SUBJECT', 'STATUS'].map((h) => c.dim(h)),
+      ...events.map((e) => [
+        shortTime(e.receivedAt),
+        e.pk,
+        e.event.type + (e.event.conflict ? c.red(' conflict') : ''),
+        colorOutcome(c, e.event.outcome),
+        e.event.subject,
+        colorStatus(c, e.status),
+      ]),
+    ],
+    { shrink: [[2, 4], [1]] },
+  );
+}
+
+/**
+ * An entity's events in the order the handler applies them, with the two times that order is made of:
+ * the event's own time, then (for equal times) the receive time. The applied one is marked ▸.
+ */
+function printEntityEvents(out: Output, events: readonly StoredEvent[], applied?: string): void {
+  const { c } = out;
+  out.table(
+    [
+      ['', 'EVENT TIME (UTC)', 'RECEIVED (UTC)', 'KEY', 'TYPE', 'OUTCOME', 'STATUS'].map((h) => c.dim(h)),
+      ...events.map((e) => [
+        e.event.id === applied ? c.bold('▸') : ' ',
+        shortTime(e.event.time),
+        shortTime(e.event.receivedat),
+        e.pk,
+        e.event.type + (e.event.conflict ? c.red(' conflict') : ''),
+        colorOutcome(c, e.event.outcome),
+        colorStatus(c, e.status),
+      ]),
+    ],
+    { shrink: [[4], [3]] },
+  );
 }
 
 function knownProvider(name: string): string {
   if (!PROVIDER_NAMES.includes(name))
     throw new InvalidArgumentError(`known providers: ${PROVIDER_NAMES.join(', ')}`);
   return name;
+}
+
+function segmentCount(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > MAX_SEGMENTS)
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_SEGMENTS}`);
+  return value;
+}
+
+function wholeNumber(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError('expected a whole number');
+  return value;
 }
 
 function positiveInteger(text: string): number {
@@ -91,7 +146,14 @@ function positiveInteger(text: string): number {
   return value;
 }
 
-/** Runs one command against the resolved target and closes its clients afterwards. */
+/** Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+const STOPPED_EXIT_CODE = 130;
+
+/**
+ * Runs one command against the resolved target and closes its clients afterwards. Its table scans
+ * show progress on stderr, ask before a large one, and stop on Ctrl-C: with what was found so far
+ * (exit 130), or, for a command that acts on what it found (`actOnlyOnCompleteScans`), doing nothing.
+ */
 async function withTarget(
   command: Command,
   run: (target: OpsTarget, out: Output) => Promise<number | undefined>,
@@ -99,10 +161,20 @@ async function withTarget(
   const options = command.optsWithGlobals<GlobalOptions>();
   const out = makeOutput(options.json === true);
   const target = resolveTarget(options);
+  const session = new ScanSession({
+    stream: process.stderr,
+    interactive: process.stdin.isTTY === true,
+    ...(options.yes ? { yes: true } : {}),
+    ...(options.segments ? { segments: options.segments } : {}),
+    ...(options.confirmAbove !== undefined ? { confirmAbove: options.confirmAbove } : {}),
+  });
+  const endSession = useScanSession(session);
   try {
     if (!out.json) out.line(out.c.dim(`▸ ${target.label}`));
-    process.exitCode = (await run(target, out)) ?? 0;
+    const code = (await run(target, out)) ?? 0;
+    process.exitCode = session.stopped ? STOPPED_EXIT_CODE : code;
   } finally {
+    endSession();
     target.close();
   }
 }
@@ -162,7 +234,23 @@ export function opsProgram(): Command {
     .option('--region <region>', 'AWS region (default: from the topic ARN or the AWS configuration)')
     .option('--outputs <file>', 'read the table and topic from `cdk deploy --outputs-file <file>`')
     .option('--stack <name>', 'with --outputs: the stack to use (required when the file holds several)')
-    .showHelpAfterError();
+    .option('--yes', 'scan a large table without asking (needed when stdin is not a terminal)')
+    .option(
+      '--segments <n>',
+      `scan in this many parallel segments (1 to ${MAX_SEGMENTS}; default: one per GiB, at least 4)`,
+      segmentCount,
+    )
+    .option(
+      '--confirm-above <items>',
+      'show the cost and ask before scanning a table of more items than this (default 1,000,000)',
+      wholeNumber,
+    )
+    .showHelpAfterError()
+    // Times are read and checked before anything is printed or read: one line, and nothing else.
+    .hook('preAction', (_program, action) => {
+      const { since, until } = action.opts<{ since?: string; until?: string }>();
+      if (since !== undefined || until !== undefined) timeRange(since, until);
+    });
 
   const events = program.command('events').description('stored events');
   events
@@ -176,7 +264,7 @@ export function opsProgram(): Command {
     .option('--limit <n>', 'at most this many', positiveInteger, 50)
     .action(async (options, command: Command) =>
       withTarget(command, async (target, out) => {
-        const found = await target.store.scanEvents({
+        const found = await scanEvents(target.store, {
           provider: options.provider,
           type: options.type,
           outcome: options.outcome as Outcome | undefined,
@@ -188,8 +276,8 @@ export function opsProgram(): Command {
           out.data(recent.map(eventSummary));
           return 0;
         }
-        if (recent.length > 0) out.table(eventRows(out, recent));
-        out.line(out.c.dim(`${recent.length} of ${found.length} matching events`));
+        if (recent.length > 0) printEvents(out, recent);
+        out.line(out.c.dim(`${recent.length} of ${plural(found.length, 'matching event')}`));
         return 0;
       }),
     );
@@ -246,10 +334,12 @@ export function opsProgram(): Command {
             `  state: ${c.yellow('none yet')} ${c.dim('(the handler has not applied an event of this entity)')}`,
           );
         }
-        out.line(c.dim(`  history: ${history.length} stored events, in the order the handler applies them`));
-        if (history.length > 0) {
-          out.table(eventRows(out, history, (e) => e.event.id === state?.lastEventId));
-        }
+        out.line(
+          c.dim(
+            `  history: ${plural(history.length, 'stored event')}, in the order the handler applies them (event time, then receive time)`,
+          ),
+        );
+        if (history.length > 0) printEntityEvents(out, history, state?.lastEventId);
         return 0;
       }),
     );
@@ -263,7 +353,7 @@ export function opsProgram(): Command {
     .action(async (options, command: Command) =>
       withTarget(command, async (target, out) => {
         const items = (
-          await target.store.scanQuarantine({
+          await scanQuarantine(target.store, {
             provider: options.provider,
             includeResolved: options.all === true,
           })
@@ -274,17 +364,20 @@ export function opsProgram(): Command {
         }
         const { c } = out;
         if (items.length > 0) {
-          out.table([
-            ['RECEIVED', 'KEY', 'STATUS', 'REASON'].map((h) => c.dim(h)),
-            ...items.map((i) => [
-              i.receivedAt.toISOString(),
-              i.pk,
-              colorStatus(c, i.status),
-              i.quarantine?.reason ?? '',
-            ]),
-          ]);
+          out.table(
+            [
+              ['RECEIVED (UTC)', 'KEY', 'STATUS', 'REASON'].map((h) => c.dim(h)),
+              ...items.map((i) => [
+                shortTime(i.receivedAt),
+                i.pk,
+                colorStatus(c, i.status),
+                i.quarantine?.reason ?? '',
+              ]),
+            ],
+            { shrink: [[3], [1]] },
+          );
         }
-        out.line(c.dim(`${items.length} quarantine records`));
+        out.line(c.dim(plural(items.length, 'quarantine record')));
         return 0;
       }),
     );
@@ -304,10 +397,11 @@ export function opsProgram(): Command {
     )
     .action(async (pks: string[], options, command: Command) =>
       withTarget(command, async (target, out) => {
+        actOnlyOnCompleteScans();
         if (pks.length > 0 && options.all) throw new OpsError('give quarantine keys or --all, not both');
         const keys =
           options.all === true
-            ? (await target.store.scanQuarantine({ provider: options.provider })).map((i) => i.pk)
+            ? (await scanQuarantine(target.store, { provider: options.provider })).map((i) => i.pk)
             : pks;
         if (keys.length === 0) {
           if (!options.all) throw new OpsError('give quarantine keys (see `ops quarantine list`) or --all');
@@ -341,6 +435,7 @@ export function opsProgram(): Command {
     .option('--dry-run', 'list what would be sent; send nothing')
     .action(async (options, command: Command) =>
       withTarget(command, async (target, out) => {
+        actOnlyOnCompleteScans();
         const since = parseTime(options.since);
         const until = parseTime(options.until);
         const dryRun = options.dryRun === true;
@@ -372,7 +467,7 @@ export function opsProgram(): Command {
           });
         } else {
           const { c } = out;
-          if (dryRun && report.events.length > 0) out.table(eventRows(out, report.events));
+          if (dryRun && report.events.length > 0) printEvents(out, report.events);
           out.line(
             dryRun
               ? `${c.bold('dry run:')} would replay ${report.events.length} ${options.provider} events (${range})`
@@ -390,10 +485,11 @@ export function opsProgram(): Command {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  exitQuietlyWhenOutputCloses();
   opsProgram()
     .parseAsync(process.argv)
     .catch((error: unknown) => {
-      process.stderr.write(`${pc.red('ops:')} ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 1;
+      reportFailure('ops', error);
+      if (error instanceof ScanStoppedError) process.exitCode = STOPPED_EXIT_CODE;
     });
 }

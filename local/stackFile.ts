@@ -16,6 +16,8 @@ export interface StackFile extends LocalResources {
   region: string;
   /** The key file the stack verifies with (the sender signs with the same file). */
   keysFile: string;
+  /** The process group of DynamoDB Local (Java and its watchdog), to name it if it is ever left behind. */
+  dynamodbProcessGroup?: number;
 }
 
 /** Raised when no running local stack can be found; its message says what to do. */
@@ -58,7 +60,15 @@ export function readStackFile(dir = localStateDir()): StackFile {
   if (!existsSync(file)) {
     throw new StackNotRunningError(`No local stack is running (no ${file}). Start one with \`npm start\`.`);
   }
-  const info = JSON.parse(readFileSync(file, 'utf8')) as StackFile;
+  let info: StackFile;
+  try {
+    info = JSON.parse(readFileSync(file, 'utf8')) as StackFile;
+  } catch (error) {
+    throw new StackNotRunningError(
+      `${file} is not a stack file npm start wrote (${error instanceof Error ? error.message : String(error)}). Delete it and start the stack again with \`npm start\`.`,
+      { cause: error },
+    );
+  }
   if (!isAlive(info.pid)) {
     throw new StackNotRunningError(
       `The local stack in ${file} (pid ${info.pid}) is not running any more. Start one with \`npm start\`.`,

@@ -13,6 +13,7 @@ import pc from 'picocolors';
 import { errorField, log, logSink } from '../shared/log.ts';
 import { PROVIDER_NAMES, signerOf } from '../shared/providers/signers.ts';
 import { localClients } from './awsClients.ts';
+import { exitQuietlyWhenOutputCloses } from './cli.ts';
 import { type HttpServer, startHttpServer } from './httpServer.ts';
 import { type LocalKeys, loadLocalKeys } from './localKeys.ts';
 import { buildLocalStack, type LocalStack } from './localStack.ts';
@@ -25,6 +26,10 @@ const DEFAULT_PORTS = { http: 3000, dynamodb: 8000, sqs: 4566 } as const;
 /** The stack flushes alert windows every minute; locally a little more often. */
 const ALERT_FLUSH_EVERY_MS = 15_000;
 const EXAMPLE_PROVIDER = 'apara';
+/** How often start checks that the process that started it is still there. */
+const PARENT_CHECK_MS = 1000;
+/** How long a start waits for the ports a killed earlier start's servers still hold. */
+const LEFTOVER_WAIT_MS = 10_000;
 const EXAMPLE_SAMPLE = 'order.completed';
 
 /** A startup failure whose message is all the user needs (no stack trace). */
@@ -88,10 +93,15 @@ async function main(): Promise<void> {
   const shutdown = new Shutdown();
   let ready = false;
   let exiting = false;
-  const onSignal = (signal: NodeJS.Signals) => {
+  const onSignal = (signal: NodeJS.Signals | 'parent gone' | 'output closed') => {
     if (exiting) return;
+    if (!ready) {
+      // Start-up notices the request after its current step, then cleans up.
+      if (!shutdown.requested) step(`${signal}: stopping after the current start-up step`);
+      shutdown.requested = true;
+      return;
+    }
     shutdown.requested = true;
-    if (!ready) return; // startup notices the request after its current step, then cleans up
     exiting = true;
     log.info(`${signal}: stopping`);
     shutdown.run().then(
@@ -104,6 +114,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  watchParent(() => onSignal('parent gone'));
+  exitQuietlyWhenOutputCloses(() => onSignal('output closed'));
 
   const checkpoint = () => {
     if (shutdown.requested) throw new StartupAbortedError();
@@ -120,15 +133,20 @@ async function main(): Promise<void> {
         `PORT, DYNAMODB_PORT and SQS_PORT must differ (got ${Object.values(ports).join(', ')}).`,
       );
     }
-    // Fail on a busy port before Java starts: one line, and nothing to clean up.
-    await assertPortFree(ports.http, 'HTTP server, PORT');
-    await assertPortFree(ports.dynamodb, 'DynamoDB Local, DYNAMODB_PORT');
-    await assertPortFree(ports.sqs, 'SNS/SQS (fauxqs), SQS_PORT');
-
     const stateDir = localStateDir();
+    // Fail on a busy port before Java starts: one line, and nothing to clean up. A port still held by
+    // what a killed earlier start left behind is named, and given a moment to be released.
+    const earlier = leftoverOfEarlierStart(stateDir);
+    await portFreeOrLeftover(ports.http, 'HTTP server, PORT', earlier);
+    await portFreeOrLeftover(ports.dynamodb, 'DynamoDB Local, DYNAMODB_PORT', earlier);
+    await portFreeOrLeftover(ports.sqs, 'SNS/SQS (fauxqs), SQS_PORT', earlier);
+
     const keysFile = join(stateDir, 'keys.json');
     const keys = loadLocalKeys(keysFile);
 
+    step(
+      `starting DynamoDB Local (Java) on 127.0.0.1:${ports.dynamodb} and SNS/SQS (fauxqs) on 127.0.0.1:${ports.sqs}…`,
+    );
     const servers = await startLocalServers({ dynamodb: ports.dynamodb, sqs: ports.sqs });
     shutdown.add('DynamoDB Local and fauxqs', () => servers.stop());
     checkpoint();
@@ -140,9 +158,11 @@ async function main(): Promise<void> {
       clients.sns.destroy();
       clients.sqs.destroy();
     });
+    step('creating the event table, the topics and the queues…');
     const resources = await provisionLocal(clients);
     checkpoint();
 
+    step(`loading the provider modules and listening on 127.0.0.1:${ports.http}…`);
     const stack = await buildLocalStack({ clients, resources, keys, keysFile });
     const stopPoller = startPoller(clients.sqs, resources.handlerQueueUrl, stack.eventHandler);
     shutdown.add('queue poller', stopPoller);
@@ -163,6 +183,7 @@ async function main(): Promise<void> {
       endpoints: servers.endpoints,
       region: 'us-east-1',
       keysFile,
+      ...(servers.dynamodbProcessGroup ? { dynamodbProcessGroup: servers.dynamodbProcessGroup } : {}),
       ...resources,
     };
     writeStackFile(info, stateDir);
@@ -173,10 +194,87 @@ async function main(): Promise<void> {
     log.info('webhook intake ready', { url: http.url });
   } catch (error) {
     await shutdown.run();
-    if (error instanceof StartupAbortedError || shutdown.requested) process.exit(0);
+    if (error instanceof StartupAbortedError || shutdown.requested) {
+      step('stopped during start-up; nothing is left running');
+      process.exit(0);
+    }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${pc.red('Cannot start:')} ${message.split('\n')[0]}\n`);
     process.exit(1);
+  }
+}
+
+/** One line of what start-up is doing, for the seconds before the banner. */
+function step(text: string): void {
+  process.stdout.write(`${pc.dim(`▸ ${text}`)}\n`);
+}
+
+/**
+ * Stops the stack when the process that started it is gone (a killed `npm start`, a closed IDE):
+ * the stack was re-parented then, and nobody would ever stop it.
+ */
+function watchParent(onGone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, PARENT_CHECK_MS);
+  timer.unref();
+}
+
+/** The stack file of an earlier start whose process is gone (killed, so it never cleaned up). */
+function leftoverOfEarlierStart(stateDir: string): StackFile | undefined {
+  try {
+    const earlier = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackFile;
+    return isRunning(earlier.pid) ? undefined : earlier;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A free port, or a clear error. When a killed earlier start used the port, its DynamoDB Local is
+ * stopping by itself (its watchdog saw the parent die): wait for it a few seconds, then name it.
+ */
+async function portFreeOrLeftover(port: number, what: string, earlier: StackFile | undefined): Promise<void> {
+  const usedBefore =
+    earlier &&
+    [earlier.httpUrl, earlier.endpoints.dynamodb, earlier.endpoints.sqs].some((url) =>
+      url.endsWith(`:${port}`),
+    );
+  if (!usedBefore) return assertPortFree(port, what);
+  const deadline = Date.now() + LEFTOVER_WAIT_MS;
+  let said = false;
+  for (;;) {
+    try {
+      return await assertPortFree(port, what);
+    } catch (error) {
+      if (Date.now() > deadline) {
+        const group = earlier.dynamodbProcessGroup;
+        throw new StartupError(
+          `Port ${port} (${what}) is still in use, most likely by what the earlier npm start (pid ${earlier.pid}, started ${earlier.startedAt}, no longer running) left behind${group ? `: its DynamoDB Local runs in process group ${group} (stop it with \`kill -- -${group}\`)` : ''}. Or choose another port.`,
+          { cause: error },
+        );
+      }
+      if (!said) {
+        step(
+          `port ${port} is still held by the earlier npm start (pid ${earlier.pid}, killed); waiting for it to let go…`,
+        );
+        said = true;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
 

@@ -2,6 +2,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DescribeTableCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -86,6 +87,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Items read per page (DynamoDB also stops a page at 1 MB). */
   pageSize?: number;
+  /** Where to go on from: a page's `lastEvaluatedKey`. */
+  startKey?: Record<string, AttributeValue>;
 }
 
 /** One page of a scan: the items it kept, what it read, and what DynamoDB billed for it. */
@@ -94,6 +97,8 @@ export interface ScanPage<T> {
   scannedCount: number;
   /** Read capacity units consumed by this page. */
   consumedReadUnits: number;
+  /** Where the next page of this segment starts; absent on its last page. */
+  lastEvaluatedKey?: Record<string, AttributeValue>;
 }
 
 /** The conflict of an event: its own key and id, flagged, so it is kept and never taken for a duplicate. */
@@ -409,9 +414,15 @@ export class EventStore {
     }
   }
 
+  /** The table's name and what DescribeTable says of its size (refreshed by AWS about every six hours). */
+  async tableSize(): Promise<{ table: string; itemCount: number; sizeBytes: number }> {
+    const { Table } = await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+    return { table: this.table, itemCount: Table?.ItemCount ?? 0, sizeBytes: Table?.TableSizeBytes ?? 0 };
+  }
+
   /** Reads the table (or one segment of it) page by page, keeping what the condition lets through. */
   private async *scan(condition: ScanCondition, options: ScanOptions): AsyncGenerator<ScanPage<StoredItem>> {
-    let startKey: Record<string, AttributeValue> | undefined;
+    let startKey = options.startKey;
     do {
       options.signal?.throwIfAborted();
       const page = await this.client.send(
@@ -436,6 +447,7 @@ export class EventStore {
         items: (page.Items ?? []).map(toStoredItem),
         scannedCount: page.ScannedCount ?? 0,
         consumedReadUnits: page.ConsumedCapacity?.CapacityUnits ?? 0,
+        ...(startKey ? { lastEvaluatedKey: startKey } : {}),
       };
     } while (startKey);
   }

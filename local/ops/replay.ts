@@ -1,6 +1,7 @@
 import type { EventStore, StoredEvent } from '../../shared/eventStore.ts';
 import { errorField } from '../../shared/log.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
+import { scanEvents } from './storedEvents.ts';
 
 export interface ReplayDependencies {
   store: EventStore;
@@ -43,7 +44,7 @@ export async function replay(
 ): Promise<ReplayReport> {
   if (!(request.since < request.until))
     throw new Error('the time range is empty: --since must be before --until');
-  const events = await deps.store.scanEvents({
+  const events = await scanEvents(deps.store, {
     provider: request.provider,
     since: request.since,
     until: request.until,

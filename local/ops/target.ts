@@ -97,7 +97,16 @@ function makeTarget(
  * which, never the first one silently.
  */
 export function readStackOutputs(file: string, stack?: string): Record<string, string> {
-  const stacks = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
+  let stacks: Record<string, Record<string, string>>;
+  try {
+    stacks = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
+    throw new Error(`--outputs ${file}: ${why}; give the file \`cdk deploy --outputs-file <file>\` wrote`, {
+      cause: error,
+    });
+  }
   const names = Object.keys(stacks);
   if (stack !== undefined) {
     const outputs = stacks[stack];

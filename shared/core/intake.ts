@@ -116,6 +116,9 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string 
   return issues
     .map((issue) => {
       const path = issue.path?.map((item) => pathSegment(item.key)).join('.') ?? '(body)';
+      // A required key that is absent: valibot "expects" the key's own name.
+      if (issue.input === undefined && issue.expected === `"${String(issue.path?.at(-1)?.key)}"`)
+        return `${path}: missing`;
       const expected = issue.type === 'custom' ? issue.message.replace(/^expected /, '') : issue.expected;
       return `${path}: expected ${expected ?? issue.type}, got ${shapeOf(issue.input)}`;
     })

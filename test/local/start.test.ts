@@ -1,8 +1,9 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -55,9 +56,36 @@ async function script(
   }
 }
 
-/** `npm start` as a child process, with its stdout split into lines. */
-function startStack(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts'], {
+/** Runs a script whose stdout reader has closed before it writes, as `ops … | head` ends up. */
+async function closedReader(
+  file: string,
+  args: string[],
+  stateDir: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], {
+    cwd: ROOT,
+    env: childEnv({ LOCAL_STATE_DIR: stateDir, ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.destroy();
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const [code, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
+  return { code, signal, stderr };
+}
+
+/**
+ * `npm start` as a child process, with its stdout split into lines: the app itself (`node --import tsx
+ * local/start.ts`, what the npm script execs), or `npm start` with `viaNpm`.
+ */
+function startStack(env: Record<string, string>, options: { viaNpm?: boolean } = {}) {
+  const command = options.viaNpm
+    ? ['npm', ['start']]
+    : [process.execPath, ['--import', 'tsx', 'local/start.ts']];
+  const child = spawn(command[0] as string, command[1] as string[], {
     cwd: ROOT,
     env: childEnv({ LOG_FORMAT: 'json', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -328,6 +356,58 @@ describe('npm start: the local stack as a user runs it', () => {
     expect(items.map((r) => r.quarantine.rawBodyBase64)).toEqual([body.toString('base64')]);
   }, 60_000);
 
+  it('piped to a reader that has gone (`| head`), ops ends quietly with exit 0', async () => {
+    for (const args of [
+      ['events', 'list', '--limit', '1000'],
+      ['--json', 'events', 'list', '--limit', '1000'],
+      ['events', 'show', 'apara#EV-241127050915602'],
+    ]) {
+      const run = await closedReader('local/ops.ts', args, stateDir);
+      expect({ args, code: run.code, signal: run.signal }).toEqual({ args, code: 0, signal: null });
+      expect(run.stderr).not.toMatch(/EPIPE|^\s+at /m);
+    }
+  }, 60_000);
+
+  it('send --tamper and --stale are refused (401), send --invalid is quarantined', async () => {
+    const tampered = await script(
+      'local/send.ts',
+      ['apara', 'order.completed', '--tamper', '--json'],
+      stateDir,
+    );
+    const stale = await script(
+      'local/send.ts',
+      ['openpoly', 'mini_app.trade.processed', '--stale', '--json'],
+      stateDir,
+    );
+    const invalid = await script(
+      'local/send.ts',
+      ['apara', 'order.completed', '--invalid', '--json'],
+      stateDir,
+    );
+    const answer = (run: { stdout: string }) =>
+      JSON.parse(run.stdout.trim()) as { status: number; body: string };
+
+    expect(tampered.code).toBe(1);
+    expect(answer(tampered)).toMatchObject({ status: 401 });
+    expect(JSON.parse(answer(tampered).body)).toEqual({ status: 'unauthorized', reason: 'bad_signature' });
+    expect(stale.code).toBe(1);
+    expect(answer(stale)).toMatchObject({ status: 401 });
+    expect(JSON.parse(answer(stale).body)).toEqual({ status: 'unauthorized', reason: 'stale_timestamp' });
+    expect(invalid.code).toBe(0);
+    expect(answer(invalid)).toMatchObject({ status: 200 });
+    expect(JSON.parse(answer(invalid).body)).toMatchObject({
+      status: 'quarantined',
+      reason: expect.stringContaining('got "completed_v2"'),
+    });
+
+    // APARA signs no timestamp: --stale says so instead of sending something that would pass.
+    const unstale = await script('local/send.ts', ['apara', 'order.completed', '--stale'], stateDir);
+    expect(unstale.code).toBe(1);
+    expect(unstale.stderr).toMatch(
+      /^send: apara signs no timestamp.*--stale works with openpoly, gnosis-pay/m,
+    );
+  }, 60_000);
+
   it('stops on SIGINT: no Java or Node process left, every port free, the stack file gone', async () => {
     processes = await descendants(stack.child.pid ?? 0);
     expect(processes.map((p) => p.command)).toContain('java');
@@ -389,4 +469,195 @@ describe('npm start with a port in use', () => {
     await assertPortFree(dynamodb, 'DynamoDB Local');
     rmSync(stateDir, { recursive: true, force: true });
   }, 30_000);
+});
+
+/** Starts the stack and waits for its "ready" line; fails with its stderr if it exits first. */
+async function readyStack(env: Record<string, string>, options: { viaNpm?: boolean } = {}) {
+  const stack = startStack(env, options);
+  await until(
+    'the stack to print "ready"',
+    () => {
+      if (stack.child.exitCode !== null) throw new Error(`npm start exited early:\n${stack.stderr()}`);
+      return stack.lines.some((line) => line.includes('webhook intake ready'));
+    },
+    45_000,
+  );
+  return stack;
+}
+
+async function stackEnv() {
+  const [http = 0, dynamodb = 0, sqs = 0] = await distinctFreePorts(3);
+  const stateDir = mkdtempSync(join(tmpdir(), 'webhook-local-'));
+  return {
+    ports: { http, dynamodb, sqs },
+    stateDir,
+    env: {
+      PORT: String(http),
+      DYNAMODB_PORT: String(dynamodb),
+      SQS_PORT: String(sqs),
+      LOCAL_STATE_DIR: stateDir,
+    },
+  };
+}
+
+async function expectAllGone(
+  processes: readonly { pid: number; command: string }[],
+  ports: Record<string, number>,
+) {
+  await until(
+    'every process of the stack to exit',
+    () => processes.every(({ pid }) => !isAlive(pid)),
+    15_000,
+  ).catch(() => undefined);
+  for (const { pid, command } of processes)
+    expect({ pid, command, alive: isAlive(pid) }).toEqual({ pid, command, alive: false });
+  for (const [what, port] of Object.entries(ports)) await assertPortFree(port, what);
+}
+
+describe('npm start as process managers and people stop it', () => {
+  const cleanup: (() => void)[] = [];
+  afterEach(() => {
+    for (const step of cleanup.splice(0)) step();
+  });
+
+  it('SIGTERM to the `npm start` process (npm itself) stops npm, the app and Java, and frees every port', async () => {
+    const { ports, stateDir, env } = await stackEnv();
+    const stack = await readyStack(env, { viaNpm: true });
+    const processes = await descendants(stack.child.pid ?? 0);
+    cleanup.push(() => {
+      for (const { pid } of processes) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    // The app (npm execs it: no shell in between), Java and its watchdog shell.
+    expect(processes.map((p) => p.command)).toContain('java');
+    expect(processes.length).toBeGreaterThanOrEqual(3);
+
+    stack.child.kill('SIGTERM');
+    const exit = await stack.exited;
+
+    expect(exit.code).toBe(0);
+    expect(jsonLines(stack.lines).map((l) => l.message)).toEqual(
+      expect.arrayContaining(['SIGTERM: stopping', 'webhook intake stopped']),
+    );
+    await expectAllGone(processes, ports);
+  }, 90_000);
+
+  it('after a SIGKILL of the app, Java does not stay behind and the next start works on the same ports', async () => {
+    const { ports, stateDir, env } = await stackEnv();
+    const first = await readyStack(env);
+    const processes = await descendants(first.child.pid ?? 0);
+    cleanup.push(() => {
+      for (const { pid } of processes) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      rmSync(stateDir, { recursive: true, force: true });
+    });
+    expect(processes.map((p) => p.command)).toContain('java');
+
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await until(
+      'the Java of the killed app to exit',
+      () => processes.every(({ pid }) => !isAlive(pid)),
+      15_000,
+    );
+
+    const second = await readyStack(env);
+    const secondProcesses = await descendants(second.child.pid ?? 0);
+    cleanup.push(() => {
+      for (const { pid } of secondProcesses) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    second.child.kill('SIGINT');
+    expect((await second.exited).code).toBe(0);
+    await expectAllGone(secondProcesses, ports);
+  }, 120_000);
+
+  it('Ctrl-C during start-up says so, and leaves nothing running', async () => {
+    const { ports, stateDir, env } = await stackEnv();
+    const stack = startStack(env);
+    cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    await until('the first start-up step', () =>
+      stack.lines.some((l) => l.includes('starting DynamoDB Local')),
+    );
+
+    const processes = await descendants(stack.child.pid ?? 0);
+    stack.child.kill('SIGINT');
+    const exit = await stack.exited;
+
+    expect(exit.code).toBe(0);
+    const said = stack.lines.join('\n');
+    expect(said).toMatch(/SIGINT: stopping after the current start-up step/);
+    expect(said).toMatch(/stopped during start-up; nothing is left running/);
+    expect(said).not.toMatch(/webhook intake ready/);
+    expect(stack.stderr()).not.toMatch(/^\s+at /m);
+    await expectAllGone(processes, ports);
+  }, 90_000);
+
+  it('piped to a reader that has gone (`npm start | head -3`), stops as on Ctrl-C: exit 0, nothing left', async () => {
+    const { ports, stateDir, env } = await stackEnv();
+    cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    const run = await closedReader('local/start.ts', [], stateDir, env);
+
+    expect({ code: run.code, signal: run.signal }).toEqual({ code: 0, signal: null });
+    expect(run.stderr).not.toMatch(/EPIPE|^\s+at /m);
+    await expectAllGone([], ports);
+  }, 90_000);
+
+  it('a port still held after a killed start is waited for, then the leftover is named', async () => {
+    const { ports, stateDir, env } = await stackEnv();
+    cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    // What a killed start leaves: its stack file (a pid that is gone), and something on its DynamoDB port.
+    const gone = spawn(process.execPath, ['-e', '']);
+    await once(gone, 'exit');
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(ports.dynamodb, '127.0.0.1', resolve));
+    cleanup.push(() => holder.close());
+    writeFileSync(
+      join(stateDir, 'stack.json'),
+      JSON.stringify({
+        pid: gone.pid,
+        startedAt: '2024-11-27T05:00:00.000Z',
+        httpUrl: `http://127.0.0.1:${ports.http}`,
+        endpoints: { dynamodb: `http://127.0.0.1:${ports.dynamodb}`, sqs: `http://127.0.0.1:${ports.sqs}` },
+        dynamodbProcessGroup: 4242,
+      }),
+    );
+
+    const stack = startStack(env);
+    const exit = await stack.exited;
+
+    expect(exit.code).toBe(1);
+    expect(stack.lines.join('\n')).toMatch(
+      new RegExp(
+        `port ${ports.dynamodb} is still held by the earlier npm start \\(pid ${gone.pid}, killed\\)`,
+      ),
+    );
+    const said = stack
+      .stderr()
+      .trim()
+      .split('\n')
+      .filter((line) => line.includes('Cannot start'));
+    expect(said).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `Port ${ports.dynamodb} .* is still in use, most likely by what the earlier npm start \\(pid ${gone.pid},.*process group 4242 \\(stop it with \`kill -- -4242\`\\)`,
+        ),
+      ),
+    ]);
+  }, 60_000);
+
+  it('without java on the PATH, says in one line that Java 17 is needed and how to get it', async () => {
+    const { stateDir, env } = await stackEnv();
+    cleanup.push(() => rmSync(stateDir, { recursive: true, force: true }));
+    // Only the directory of this Node: no java there.
+    const stack = startStack({ ...env, PATH: dirname(process.execPath) });
+    const exit = await stack.exited;
+
+    expect(exit.code).toBe(1);
+    const lines = stack.stderr().trim().split('\n');
+    expect(lines.filter((line) => /Java 17/.test(line))).toEqual([
+      expect.stringMatching(
+        /^Cannot start: DynamoDB Local needs Java 17 .*apt-get install openjdk-17-jre-headless/,
+      ),
+    ]);
+    expect(lines.filter((line) => /^\s+at |ENOENT/.test(line))).toEqual([]);
+  }, 60_000);
 });
