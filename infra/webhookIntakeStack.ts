@@ -6,7 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../shared/config.ts';
-import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
+import { PROVIDER_NAMES, pascalName } from '../shared/providers/registry.ts';
 import type { IntakeConfig } from './config.ts';
 import { EventDelivery } from './eventDelivery.ts';
 import { EventTable } from './eventTable.ts';
@@ -26,13 +26,6 @@ export interface WebhookIntakeStackProps extends StackProps {
    */
   functionCode?: lambda.Code;
 }
-
-/** `gnosis-pay` → `GnosisPay`, for output names. */
-const pascal = (name: string) =>
-  name
-    .split(/[^A-Za-z0-9]+/)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
 
 /**
  * The webhook intake: HTTP API → ingest functions → event table + SNS FIFO topic → SQS FIFO queues,
@@ -146,11 +139,11 @@ export class WebhookIntakeStack extends Stack {
     });
 
     for (const provider of PROVIDER_NAMES) {
-      new CfnOutput(this, `WebhookUrl${pascal(provider)}`, {
+      new CfnOutput(this, `WebhookUrl${pascalName(provider)}`, {
         description: `Register in ${provider}'s dashboard as the webhook URL`,
         value: api.urlOf(provider),
       });
-      new CfnOutput(this, `SecretArn${pascal(provider)}`, {
+      new CfnOutput(this, `SecretArn${pascalName(provider)}`, {
         description: `Put ${provider}'s keys here: {"keys": ["..."]}`,
         value: secrets.of(provider).secretArn,
       });
@@ -166,11 +159,11 @@ export class WebhookIntakeStack extends Stack {
     new CfnOutput(this, 'HandlerQueueUrl', { value: delivery.handler.queue.queueUrl });
     new CfnOutput(this, 'HandlerDlqUrl', { value: delivery.handler.dlq.queueUrl });
     for (const [name, queues] of Object.entries(delivery.subscriberQueues)) {
-      new CfnOutput(this, `SubscriberQueueUrl${pascal(name)}`, {
+      new CfnOutput(this, `SubscriberQueueUrl${pascalName(name)}`, {
         description: `Queue of subscriber ${name}`,
         value: queues.queue.queueUrl,
       });
-      new CfnOutput(this, `SubscriberDlqUrl${pascal(name)}`, {
+      new CfnOutput(this, `SubscriberDlqUrl${pascalName(name)}`, {
         description: `Dead-letter queue of subscriber ${name}`,
         value: queues.dlq.queueUrl,
       });

@@ -5,7 +5,7 @@
  * stack's ARNs; without outputs it prints placeholders.
  */
 import { Command } from 'commander';
-import { PROVIDER_NAMES } from '../../shared/providers/registry.ts';
+import { PROVIDER_NAMES, pascalName } from '../../shared/providers/registry.ts';
 import { readStackOutputs } from './target.ts';
 
 /** The commands and the AWS calls behind them (what the code calls: keep in step with local/ops/). */
@@ -13,7 +13,7 @@ export const OPS_PERMISSIONS = [
   {
     sid: 'ReadEvents',
     commands: 'events list, events show, entity, quarantine list, replay --dry-run',
-    actions: ['dynamodb:Scan', 'dynamodb:GetItem'],
+    actions: ['dynamodb:Scan', 'dynamodb:GetItem', 'dynamodb:DescribeTable'],
     on: 'table',
   },
   {
@@ -42,12 +42,6 @@ export const OPS_PERMISSIONS = [
   },
 ] as const;
 
-const pascal = (name: string) =>
-  name
-    .split(/[^A-Za-z0-9]+/)
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join('');
-
 /** The policy document; `outputs` (one stack's `cdk deploy --outputs-file` values) fills in the ARNs. */
 export function opsIamPolicy(outputs: Record<string, string> = {}) {
   const topic = outputs.EventsTopicArn;
@@ -58,7 +52,7 @@ export function opsIamPolicy(outputs: Record<string, string> = {}) {
   const resources = {
     table: [table],
     eventsTopic: [topic ?? '<EventsTopicArn>'],
-    secrets: PROVIDER_NAMES.map((p) => outputs[`SecretArn${pascal(p)}`] ?? `<SecretArn${pascal(p)}>`),
+    secrets: PROVIDER_NAMES.map((p) => outputs[`SecretArn${pascalName(p)}`] ?? `<SecretArn${pascalName(p)}>`),
   };
   return {
     Version: '2012-10-17',

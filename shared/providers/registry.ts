@@ -19,6 +19,14 @@ export const PROVIDERS: Record<string, () => Promise<ProviderModule>> = {
 
 export const PROVIDER_NAMES: readonly string[] = Object.keys(PROVIDERS);
 
+/** `gnosis-pay` → `GnosisPay`: how a provider's route name appears in stack outputs and construct ids. */
+export function pascalName(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
 /** The provider module for a route name, or a clear error. */
 export function providerNamed(name: string): Promise<ProviderModule> {
   const load = PROVIDERS[name];

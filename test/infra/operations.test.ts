@@ -5,7 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { DEFAULTS } from '../../infra/config.ts';
 import { ENV } from '../../shared/config.ts';
 import { KEY_REJECTION_REASONS, METRIC, METRICS_NAMESPACE } from '../../shared/metrics.ts';
-import { PROVIDER_NAMES } from '../../shared/providers/registry.ts';
+import { PROVIDER_NAMES, pascalName } from '../../shared/providers/registry.ts';
 import { synthIntake } from './synthIntake.ts';
 
 type Resource = { Properties: Record<string, unknown> };
@@ -198,10 +198,7 @@ describe('limits a fresh account meets', () => {
 describe('a custom domain, so provider URLs survive a replaced API', () => {
   const urls = (template: Template) => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    return PROVIDER_NAMES.map(
-      (p) =>
-        outputs[`WebhookUrl${p === 'gnosis-pay' ? 'GnosisPay' : p[0]?.toUpperCase() + p.slice(1)}`]?.Value,
-    );
+    return PROVIDER_NAMES.map((p) => outputs[`WebhookUrl${pascalName(p)}`]?.Value);
   };
 
   it('with an ACM certificate: the domain on it, mapped to the stage, URLs on the domain, the DNS target printed', () => {

@@ -179,9 +179,10 @@ describe('each failure has its own reason', () => {
       ok: false,
       reason: 'unknown_signature_version',
     });
+    // Not a `version,value` entry at all: malformed, as for every provider.
     expect(check({ ...headers, 'webhook-signature': 'sha256=abc' })).toEqual({
       ok: false,
-      reason: 'unknown_signature_version',
+      reason: 'malformed_signature',
     });
   });
 
@@ -362,7 +363,7 @@ describe('Standard Webhooks normalize and dedupe', () => {
 
   test.each([
     ['no type', { data: {} }, /^type: /],
-    ['a type with spaces', { type: 'user created' }, /^type: expected .*, got "user created"$/],
+    ['a type with spaces', { type: 'user created' }, /^type: expected .*, got string of length 12$/],
     ['not an object', [1, 2], /^type: /],
   ])('%s is quarantined, naming the field', (_, body, expected) => {
     expect(quarantined(deliver(body))).toMatch(expected);

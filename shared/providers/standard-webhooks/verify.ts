@@ -28,6 +28,8 @@ const MAX_SIGNATURES = 8;
 const MESSAGE_ID = /^[\x21-\x7e]{1,256}$/;
 const UNIX_SECONDS = /^\d{1,12}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/** A signature version: `v1`, `v1a`, and whatever later versions the spec adds. */
+const VERSION = /^v\d+[a-z]*$/;
 const HMAC_BASE64 = /^[A-Za-z0-9+/]{43}=?$/;
 const ED25519_BASE64 = /^[A-Za-z0-9+/]{86}(==)?$/;
 /** DER header of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32-byte raw key follows it. */
@@ -68,24 +70,16 @@ export function verify(
   const header = headers[SIGNATURE_HEADER]?.trim();
   if (!header) return failure('missing_signature');
 
-  const entries = header.split(/\s+/);
-  if (entries.length > MAX_SIGNATURES) return failure('malformed_signature');
-  const versioned = entries.map((entry) => {
-    const comma = entry.indexOf(',');
-    return comma < 0
-      ? { version: entry, value: '' }
-      : { version: entry.slice(0, comma), value: entry.slice(comma + 1) };
-  });
+  const versioned = signatureEntries(header);
+  if (!versioned) return failure('malformed_signature');
   const hmacs = versioned.filter((e) => e.version === SYMMETRIC);
   const ed25519s = versioned.filter((e) => e.version === ASYMMETRIC);
   if (hmacs.length + ed25519s.length === 0) return failure('unknown_signature_version');
-  const hmacSignatures = hmacs
-    .filter((e) => HMAC_BASE64.test(e.value))
-    .map((e) => Buffer.from(e.value, 'base64'));
-  const ed25519Signatures = ed25519s
-    .filter((e) => ED25519_BASE64.test(e.value))
-    .map((e) => Buffer.from(e.value, 'base64'));
-  if (hmacSignatures.length + ed25519Signatures.length === 0) return failure('malformed_signature');
+  // One rule for every provider: each entry of a version we check must be well formed.
+  if (!hmacs.every((e) => HMAC_BASE64.test(e.value)) || !ed25519s.every((e) => ED25519_BASE64.test(e.value)))
+    return failure('malformed_signature');
+  const hmacSignatures = hmacs.map((e) => Buffer.from(e.value, 'base64'));
+  const ed25519Signatures = ed25519s.map((e) => Buffer.from(e.value, 'base64'));
   const checkHmac = hmacSignatures.length > 0 && keys.secrets.length > 0;
   const checkEd25519 = ed25519Signatures.length > 0 && keys.publicKeys.length > 0;
   if (!checkHmac && !checkEd25519) return failure('no_key_for_version');
@@ -102,6 +96,24 @@ export function verify(
   if (skewMs > toleranceMs) return failure('stale_timestamp');
   if (-skewMs > toleranceMs) return failure('future_timestamp');
   return { ok: true };
+}
+
+/**
+ * The `version,value` entries of a signature header: separated by white space (the spec), or by the
+ * comma an HTTP layer puts between repeated headers (`v1,a, v1,b`). Undefined when an entry has no
+ * version or no value, or there are more than MAX_SIGNATURES. Versions we do not know are kept (and
+ * skipped by the caller): the spec lets senders add them.
+ */
+function signatureEntries(header: string): { version: string; value: string }[] | undefined {
+  const parts = header.split(/[\s,]+/).filter(Boolean);
+  if (parts.length % 2 !== 0 || parts.length / 2 > MAX_SIGNATURES) return undefined;
+  const entries: { version: string; value: string }[] = [];
+  for (let i = 0; i < parts.length; i += 2) {
+    const version = parts[i] ?? '';
+    if (!VERSION.test(version)) return undefined;
+    entries.push({ version, value: parts[i + 1] ?? '' });
+  }
+  return entries;
 }
 
 function failure(reason: AuthFailure): VerifyResult {
