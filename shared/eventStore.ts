@@ -109,6 +109,21 @@ export function conflictOf(pk: string, event: NormalizedEvent, hash: string) {
   };
 }
 
+/** An event item as the store writes it (tools that load many at once, e.g. with BatchWriteItem, use this too). */
+export function eventItem(
+  pk: string,
+  event: NormalizedEvent,
+  args: { hash: string; retentionSeconds: number; now: Date },
+): Record<string, AttributeValue> {
+  return {
+    [A.pk]: s(pk),
+    [A.hash]: s(args.hash),
+    [A.receivedAt]: n(new Date(event.receivedat).getTime()),
+    [A.expiry]: expiry(args.now, args.retentionSeconds),
+    [A.event]: { B: packEvent(event) },
+  };
+}
+
 /** The key of an event item. */
 export function eventKey(provider: string, dedupeKey: string): string {
   return `${provider}#${dedupeKey}`;
@@ -370,18 +385,7 @@ export class EventStore {
     event: NormalizedEvent,
     args: { hash: string; retentionSeconds: number; now: Date; abortSignal?: AbortSignal },
   ) {
-    return this.putIfAbsent(
-      {
-        [A.pk]: s(pk),
-        [A.hash]: s(args.hash),
-        [A.receivedAt]: n(new Date(event.receivedat).getTime()),
-        [A.expiry]: expiry(args.now, args.retentionSeconds),
-        [A.event]: { B: packEvent(event) },
-      },
-      args.now,
-      true,
-      args.abortSignal,
-    );
+    return this.putIfAbsent(eventItem(pk, event, args), args.now, true, args.abortSignal);
   }
 
   /**
