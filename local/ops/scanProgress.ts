@@ -314,11 +314,12 @@ function itemsRead(p: ScanProgress): string {
 }
 
 function describeCount(p: ScanProgress): string {
-  return `${itemsRead(p)}, ${formatUnits(p.readUnits)} read units`;
+  return `${itemsRead(p)}, ${formatUnits(p.readUnits)}`;
 }
 
+/** `1 read unit`, `1,362.5 read units`. */
 function formatUnits(units: number): string {
-  return units.toLocaleString('en-US', { maximumFractionDigits: 1 });
+  return `${units.toLocaleString('en-US', { maximumFractionDigits: 1 })} read unit${units === 1 ? '' : 's'}`;
 }
 
 function formatBytes(bytes: number): string {
@@ -354,7 +355,7 @@ export function progressLine(p: ScanProgress): string {
     `scan ${percent}${itemsRead(p)}`,
     `${p.found.toLocaleString('en-US')} found`,
     `${p.segments} segments`,
-    `${formatUnits(p.readUnits)} read units`,
+    formatUnits(p.readUnits),
     p.etaMs !== undefined ? `ETA ${formatDuration(p.etaMs)}` : `${formatDuration(p.elapsedMs)} so far`,
   ].join(' · ');
 }
@@ -391,7 +392,7 @@ function progressReporter(stream: NodeJS.WriteStream, estimatedItems: number | u
         );
       } else if (shown || large) {
         stream.write(
-          `scanned ${plural(result.scanned, 'item')} in ${result.segments} segments: ${formatUnits(result.readUnits)} read units, ${formatDuration(result.elapsedMs)}\n`,
+          `scanned ${plural(result.scanned, 'item')} in ${result.segments} segments: ${formatUnits(result.readUnits)}, ${formatDuration(result.elapsedMs)}\n`,
         );
       }
     },
