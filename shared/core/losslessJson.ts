@@ -147,9 +147,11 @@ class TokenWalk {
 
   private object(members: Record<string, unknown>): string | undefined {
     const keys = Object.keys(members);
-    const entries: string[] = [];
-    let tokenOrder = true;
-    for (const key of keys) {
+    const count = keys.length;
+    const entries: string[] = this.withCanonical ? new Array(count) : [];
+    let sorted = true;
+    for (let i = 0; i < count; i += 1) {
+      const key = keys[i] as string;
       const first = key.charCodeAt(0);
       if (first >= 0x30 && first <= 0x39 && INDEX_KEY.test(key)) return undefined;
       const keyToken = this.tokens[this.next] as string;
@@ -165,12 +167,21 @@ class TokenWalk {
         if (itemForm === undefined) return undefined;
       }
       if (this.withCanonical) {
-        entries.push(`${quoted(key, keyToken)}:${itemForm}`);
-        tokenOrder &&= !SORTS_APART.test(key);
+        entries[i] = `${quoted(key, keyToken)}:${itemForm}`;
+        if (sorted && i > 0 && (keys[i - 1] as string) > key) sorted = false;
       }
     }
     if (!this.withCanonical) return '';
-    return `{${(tokenOrder ? entries.sort() : byKey(keys, entries)).join(',')}}`;
+    if (count === 0) return '{}';
+    let form = '{';
+    if (sorted) {
+      for (let i = 0; i < count; i += 1) form += i === 0 ? entries[i] : `,${entries[i]}`;
+    } else {
+      const order = keyOrder(keys);
+      for (let i = 0; i < count; i += 1)
+        form += i === 0 ? entries[order[i] as number] : `,${entries[order[i] as number]}`;
+    }
+    return `${form}}`;
   }
 }
 
@@ -182,22 +193,30 @@ function quoted(value: string, token: string): string {
   return token.includes('\\') ? JSON.stringify(value) : token;
 }
 
-/**
- * A key holding a character at or below `"`, a backslash or a surrogate: its `"key":…` entry may be
- * escaped or sort apart from the key itself. Without one, sorting the entries as strings sorts them by
- * key (the closing quote of a shorter key sorts before any character a longer key goes on with).
- */
-const SORTS_APART = /[\0-"\\\ud800-\udfff]/;
+/** Most keys sorted by insertion (linear when already nearly sorted, quadratic at worst). */
+const INSERTION_SORT_LIMIT = 32;
 
-/** Entries (written in `keys` order) in the code-unit order of their keys, as `canonical` writes them. */
-function byKey(keys: readonly string[], entries: readonly string[]): string[] {
-  const order = keys.map((_, i) => i);
-  order.sort((a, b) => {
-    const ka = keys[a] as string;
-    const kb = keys[b] as string;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
-  return order.map((i) => entries[i] as string);
+/**
+ * The positions of `keys` in the code-unit order of the keys (as `Array.prototype.sort` orders
+ * strings, and `canonical` writes them). Insertion sort on the keys themselves: objects are small, and
+ * comparing flat keys never flattens the entries built from them.
+ */
+function keyOrder(keys: readonly string[]): number[] {
+  if (keys.length > INSERTION_SORT_LIMIT) {
+    // A sender can send thousands of keys in reverse: insertion sort would take their square.
+    return keys.map((_, i) => i).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1));
+  }
+  const order: number[] = [0];
+  for (let i = 1; i < keys.length; i += 1) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[order[j] as number] as string) > key) {
+      order[j + 1] = order[j] as number;
+      j -= 1;
+    }
+    order[j + 1] = i;
+  }
+  return order;
 }
 
 const QUOTE = 0x22;
