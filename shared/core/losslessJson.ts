@@ -74,7 +74,11 @@ function parseExact(text: string, withCanonical: boolean): ParsedPayload {
     parseInJavaScript(text); // throws its own message, which says where the text broke
     throw new SyntaxError('Invalid JSON');
   }
-  const walked = new TokenWalk(text.match(TOKENS) ?? [], withCanonical).root(value);
+  // Without a backslash in the text no string holds an escape: a simpler pattern, and every string
+  // token is already written as `JSON.stringify` writes it.
+  const escapes = text.includes('\\');
+  const tokens = text.match(escapes ? TOKENS : PLAIN_TOKENS) ?? [];
+  const walked = new TokenWalk(tokens, withCanonical, escapes).root(value);
   if (walked) return walked;
   const exact = parseInJavaScript(text);
   return { payload: exact, canonical: withCanonical ? canonical(exact) : '' };
@@ -82,6 +86,8 @@ function parseExact(text: string, withCanonical: boolean): ParsedPayload {
 
 /** String and number tokens of JSON text, in order; strings are consumed whole, so what they hold is never seen. */
 const TOKENS = /"(?:[^"\\]+|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+/** The same for text without a backslash (no string in it holds an escape). */
+const PLAIN_TOKENS = /"[^"]*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 /** Keys JavaScript orders before all others in an object (array indices). */
 const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
 
@@ -96,6 +102,8 @@ class TokenWalk {
   constructor(
     private readonly tokens: readonly string[],
     private readonly withCanonical: boolean,
+    /** Whether any string token may hold an escape (see `quoted`). */
+    private readonly escapes: boolean,
   ) {}
 
   root(value: unknown): ParsedPayload | undefined {
@@ -124,7 +132,8 @@ class TokenWalk {
     if (typeof item !== 'string') return this.withCanonical ? JSON.stringify(item) : '';
     const token = this.tokens[this.next] as string;
     this.next += 1;
-    return this.withCanonical ? quoted(item, token) : '';
+    if (!this.withCanonical) return '';
+    return this.escapes ? quoted(item, token) : token;
   }
 
   private array(items: unknown[]): string | undefined {
@@ -167,7 +176,7 @@ class TokenWalk {
         if (itemForm === undefined) return undefined;
       }
       if (this.withCanonical) {
-        entries[i] = `${quoted(key, keyToken)}:${itemForm}`;
+        entries[i] = `${this.escapes ? quoted(key, keyToken) : keyToken}:${itemForm}`;
         if (sorted && i > 0 && (keys[i - 1] as string) > key) sorted = false;
       }
     }
@@ -178,8 +187,7 @@ class TokenWalk {
       for (let i = 0; i < count; i += 1) form += i === 0 ? entries[i] : `,${entries[i]}`;
     } else {
       const order = keyOrder(keys);
-      for (let i = 0; i < count; i += 1)
-        form += i === 0 ? entries[order[i] as number] : `,${entries[order[i] as number]}`;
+      for (let i = 0; i < count; i += 1) form += i === 0 ? entries[order[i] as number] : `,${entries[order[i] as number]}`;
     }
     return `${form}}`;
   }
@@ -204,7 +212,9 @@ const INSERTION_SORT_LIMIT = 32;
 function keyOrder(keys: readonly string[]): number[] {
   if (keys.length > INSERTION_SORT_LIMIT) {
     // A sender can send thousands of keys in reverse: insertion sort would take their square.
-    return keys.map((_, i) => i).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1));
+    return keys
+      .map((_, i) => i)
+      .sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1));
   }
   const order: number[] = [0];
   for (let i = 1; i < keys.length; i += 1) {
