@@ -187,7 +187,8 @@ class TokenWalk {
       for (let i = 0; i < count; i += 1) form += i === 0 ? entries[i] : `,${entries[i]}`;
     } else {
       const order = keyOrder(keys);
-      for (let i = 0; i < count; i += 1) form += i === 0 ? entries[order[i] as number] : `,${entries[order[i] as number]}`;
+      for (let i = 0; i < count; i += 1)
+        form += i === 0 ? entries[order[i] as number] : `,${entries[order[i] as number]}`;
     }
     return `${form}}`;
   }
@@ -212,9 +213,7 @@ const INSERTION_SORT_LIMIT = 32;
 function keyOrder(keys: readonly string[]): number[] {
   if (keys.length > INSERTION_SORT_LIMIT) {
     // A sender can send thousands of keys in reverse: insertion sort would take their square.
-    return keys
-      .map((_, i) => i)
-      .sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1));
+    return keys.map((_, i) => i).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1));
   }
   const order: number[] = [0];
   for (let i = 1; i < keys.length; i += 1) {
