@@ -94,16 +94,26 @@ export function intake(
  * message attribute (see `bounds.ts`).
  */
 function keyPastBound(dedupeKey: string, type: string, subject: string): string | undefined {
-  const typeBytes = Buffer.byteLength(type);
-  if (typeBytes > MAX_EVENT_TYPE_BYTES)
+  const typeBytes = bytesPast(type, MAX_EVENT_TYPE_BYTES);
+  if (typeBytes !== undefined)
     return `event type of ${typeBytes} bytes is longer than the event type bound (${MAX_EVENT_TYPE_BYTES} bytes)`;
-  const idBytes = Buffer.byteLength(dedupeKey);
-  if (idBytes > MAX_EVENT_ID_BYTES)
+  const idBytes = bytesPast(dedupeKey, MAX_EVENT_ID_BYTES);
+  if (idBytes !== undefined)
     return `event id of ${idBytes} bytes is longer than the event id bound (${MAX_EVENT_ID_BYTES} bytes)`;
-  const subjectBytes = Buffer.byteLength(subject);
-  if (subjectBytes > MAX_SUBJECT_BYTES)
+  const subjectBytes = bytesPast(subject, MAX_SUBJECT_BYTES);
+  if (subjectBytes !== undefined)
     return `subject of ${subjectBytes} bytes is longer than the subject bound (${MAX_SUBJECT_BYTES} bytes)`;
   return undefined;
+}
+
+/**
+ * The UTF-8 length of `text` when it is past `bound`, else undefined. No UTF-16 unit takes more than
+ * 3 bytes, so a short text is answered without counting.
+ */
+function bytesPast(text: string, bound: number): number | undefined {
+  if (text.length * 3 <= bound) return undefined;
+  const bytes = Buffer.byteLength(text);
+  return bytes > bound ? bytes : undefined;
 }
 
 /**

@@ -74,7 +74,11 @@ function parseExact(text: string, withCanonical: boolean): ParsedPayload {
     parseInJavaScript(text); // throws its own message, which says where the text broke
     throw new SyntaxError('Invalid JSON');
   }
-  const walked = new TokenWalk(text.match(TOKENS) ?? [], withCanonical).root(value);
+  // Without a backslash in the text no string holds an escape: a simpler pattern, and every string
+  // token is already written as `JSON.stringify` writes it.
+  const escapes = text.includes('\\');
+  const tokens = text.match(escapes ? TOKENS : PLAIN_TOKENS) ?? [];
+  const walked = new TokenWalk(tokens, withCanonical, escapes).root(value);
   if (walked) return walked;
   const exact = parseInJavaScript(text);
   return { payload: exact, canonical: withCanonical ? canonical(exact) : '' };
@@ -82,6 +86,8 @@ function parseExact(text: string, withCanonical: boolean): ParsedPayload {
 
 /** String and number tokens of JSON text, in order; strings are consumed whole, so what they hold is never seen. */
 const TOKENS = /"(?:[^"\\]+|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+/** The same for text without a backslash (no string in it holds an escape). */
+const PLAIN_TOKENS = /"[^"]*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 /** Keys JavaScript orders before all others in an object (array indices). */
 const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
 
@@ -96,6 +102,8 @@ class TokenWalk {
   constructor(
     private readonly tokens: readonly string[],
     private readonly withCanonical: boolean,
+    /** Whether any string token may hold an escape (see `quoted`). */
+    private readonly escapes: boolean,
   ) {}
 
   root(value: unknown): ParsedPayload | undefined {
@@ -124,7 +132,8 @@ class TokenWalk {
     if (typeof item !== 'string') return this.withCanonical ? JSON.stringify(item) : '';
     const token = this.tokens[this.next] as string;
     this.next += 1;
-    return this.withCanonical ? quoted(item, token) : '';
+    if (!this.withCanonical) return '';
+    return this.escapes ? quoted(item, token) : token;
   }
 
   private array(items: unknown[]): string | undefined {
@@ -147,9 +156,11 @@ class TokenWalk {
 
   private object(members: Record<string, unknown>): string | undefined {
     const keys = Object.keys(members);
-    const entries: string[] = [];
-    let tokenOrder = true;
-    for (const key of keys) {
+    const count = keys.length;
+    const entries: string[] = this.withCanonical ? new Array(count) : [];
+    let sorted = true;
+    for (let i = 0; i < count; i += 1) {
+      const key = keys[i] as string;
       const first = key.charCodeAt(0);
       if (first >= 0x30 && first <= 0x39 && INDEX_KEY.test(key)) return undefined;
       const keyToken = this.tokens[this.next] as string;
@@ -165,12 +176,21 @@ class TokenWalk {
         if (itemForm === undefined) return undefined;
       }
       if (this.withCanonical) {
-        entries.push(`${quoted(key, keyToken)}:${itemForm}`);
-        tokenOrder &&= !SORTS_APART.test(key);
+        entries[i] = `${this.escapes ? quoted(key, keyToken) : keyToken}:${itemForm}`;
+        if (sorted && i > 0 && (keys[i - 1] as string) > key) sorted = false;
       }
     }
     if (!this.withCanonical) return '';
-    return `{${(tokenOrder ? entries.sort() : byKey(keys, entries)).join(',')}}`;
+    if (count === 0) return '{}';
+    let form = '{';
+    if (sorted) {
+      for (let i = 0; i < count; i += 1) form += i === 0 ? entries[i] : `,${entries[i]}`;
+    } else {
+      const order = keyOrder(keys);
+      for (let i = 0; i < count; i += 1)
+        form += i === 0 ? entries[order[i] as number] : `,${entries[order[i] as number]}`;
+    }
+    return `${form}}`;
   }
 }
 
@@ -182,22 +202,30 @@ function quoted(value: string, token: string): string {
   return token.includes('\\') ? JSON.stringify(value) : token;
 }
 
-/**
- * A key holding a character at or below `"`, a backslash or a surrogate: its `"key":…` entry may be
- * escaped or sort apart from the key itself. Without one, sorting the entries as strings sorts them by
- * key (the closing quote of a shorter key sorts before any character a longer key goes on with).
- */
-const SORTS_APART = /[\0-"\\\ud800-\udfff]/;
+/** Most keys sorted by insertion (linear when already nearly sorted, quadratic at worst). */
+const INSERTION_SORT_LIMIT = 32;
 
-/** Entries (written in `keys` order) in the code-unit order of their keys, as `canonical` writes them. */
-function byKey(keys: readonly string[], entries: readonly string[]): string[] {
-  const order = keys.map((_, i) => i);
-  order.sort((a, b) => {
-    const ka = keys[a] as string;
-    const kb = keys[b] as string;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  });
-  return order.map((i) => entries[i] as string);
+/**
+ * The positions of `keys` in the code-unit order of the keys (as `Array.prototype.sort` orders
+ * strings, and `canonical` writes them). Insertion sort on the keys themselves: objects are small, and
+ * comparing flat keys never flattens the entries built from them.
+ */
+function keyOrder(keys: readonly string[]): number[] {
+  if (keys.length > INSERTION_SORT_LIMIT) {
+    // A sender can send thousands of keys in reverse: insertion sort would take their square.
+    return keys.map((_, i) => i).sort((a, b) => ((keys[a] as string) < (keys[b] as string) ? -1 : 1));
+  }
+  const order: number[] = [0];
+  for (let i = 1; i < keys.length; i += 1) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    while (j >= 0 && (keys[order[j] as number] as string) > key) {
+      order[j + 1] = order[j] as number;
+      j -= 1;
+    }
+    order[j + 1] = i;
+  }
+  return order;
 }
 
 const QUOTE = 0x22;

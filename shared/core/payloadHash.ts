@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isLosslessNumber } from 'lossless-json';
 
 /**
@@ -12,7 +12,7 @@ export function payloadHash(payload: unknown): string {
 
 /** The hash of a canonical form already built (by `canonical`, or bottom-up while parsing). */
 export function hashOfCanonical(canonicalText: string): string {
-  return createHash('sha256').update(canonicalText).digest('base64url').slice(0, 22);
+  return hash('sha256', canonicalText, 'base64url').slice(0, 22);
 }
 
 /**

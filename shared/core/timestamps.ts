@@ -3,17 +3,50 @@ import * as v from 'valibot';
 const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp());
 
 /**
+ * UTC with a `T`, seconds and an optional fraction: the form providers send. Every text it matches,
+ * valibot's `isoTimestamp` matches too, so it only answers the common case sooner.
+ */
+const UTC_TIMESTAMP =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
+
+/**
  * An RFC 3339 timestamp that `Date` can read. valibot's ISO check alone lets offsets such as `+01`
  * through, which `Date.parse` rejects: such a time would break ordering downstream.
  */
 export function isReadableTimestamp(input: unknown): input is string {
-  return v.is(IsoTimestampSchema, input) && Number.isFinite(Date.parse(input));
+  return (
+    typeof input === 'string' &&
+    (UTC_TIMESTAMP.test(input) || v.is(IsoTimestampSchema, input)) &&
+    Number.isFinite(Date.parse(input))
+  );
 }
 
 /** A provider timestamp field: ISO 8601 that `Date` can read. */
 export const TimestampSchema = v.custom<string>(isReadableTimestamp, 'expected an ISO 8601 timestamp');
 
-/** The same instant in one canonical form (UTC, milliseconds), so event times compare as text. */
+/**
+ * The same instant in one canonical form (UTC, milliseconds), so event times compare as text.
+ *
+ * @example
+ * utcTimestamp('2024-11-27T06:05:52+01:00') // '2024-11-27T05:05:52.000Z'
+ */
 export function utcTimestamp(text: string): string {
-  return new Date(text).toISOString();
+  return isCanonical(text) ? text : new Date(text).toISOString();
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.mmmZ` of a real calendar day: `toISOString` would write it back unchanged. */
+const CANONICAL =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
+/** Days of each month in a common year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function isCanonical(text: string): boolean {
+  if (!CANONICAL.test(text)) return false;
+  // `Date` reads 30 February as 1 March: the day must exist in its month.
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  const leapDay = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
+  return day <= (MONTH_DAYS[month - 1] as number) + leapDay;
 }

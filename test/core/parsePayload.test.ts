@@ -134,6 +134,22 @@ describe('lossless parse on JSON.parse, against the JavaScript parser it replace
     fc.assert(fc.property(json, expectSameAsOracle), { numRuns: 1000 });
   });
 
+  it('orders the keys of wide objects (more than a few dozen, sorted, reversed or shuffled) as the oracle (property)', () => {
+    const wide = fc
+      .tuple(
+        fc.uniqueArray(fc.oneof(keyText, stringText), { minLength: 20, maxLength: 80 }),
+        fc.constantFrom('as drawn', 'sorted', 'reversed'),
+        json,
+      )
+      .map(([keys, order, value]) => {
+        const ordered =
+          order === 'as drawn' ? keys : [...keys].sort((a, b) => (JSON.parse(a) < JSON.parse(b) ? -1 : 1));
+        const listed = order === 'reversed' ? ordered.reverse() : ordered;
+        return `{${listed.map((key, i) => `${key}:${i % 3 === 0 ? value : i}`).join(',')}}`;
+      });
+    fc.assert(fc.property(wide, expectSameAsOracle), { numRuns: 300 });
+  });
+
   it('refuses a repeated key with a different value where the oracle does, with its message (property)', () => {
     fc.assert(fc.property(repeatedKey, expectSameAsOracle), { numRuns: 1000 });
   });

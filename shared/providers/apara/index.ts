@@ -1,6 +1,7 @@
 import type { ContractAmount, Outcome } from '../../contract/eventContract.ts';
 import { type Amount, amount } from '../../core/amounts.ts';
 import type { ProviderModule } from '../../core/providerModule.ts';
+import { utcTimestamp } from '../../core/timestamps.ts';
 import { type AparaEvent, AparaEventSchema, type AparaOrderEvent, type AparaOrderStatus } from './schemas.ts';
 import { verify } from './verify.ts';
 
@@ -39,7 +40,7 @@ export const apara: ProviderModule<AparaEvent> = {
     const common = {
       eventType: `${event.entityType}.${event.status}`,
       subject: `${event.entityType}/${event.entityId}`,
-      time: new Date(event.createdAt).toISOString(),
+      time: utcTimestamp(event.createdAt),
     };
     // Events of entities other than orders carry no published status meaning and no amounts.
     if (!isOrderEvent(event)) return { ...common, outcome: 'info', amounts: [] };

@@ -84,11 +84,17 @@ export function verify(
   const checkEd25519 = ed25519Signatures.length > 0 && keys.publicKeys.length > 0;
   if (!checkHmac && !checkEd25519) return failure('no_key_for_version');
 
-  const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), rawBody]);
-  // HMAC first (microseconds); Ed25519 (tens of microseconds) only when no HMAC entry matched.
+  const prefix = `${id}.${timestamp}.`;
+  // HMAC first (microseconds); Ed25519 (tens of microseconds) only when no HMAC entry matched. The
+  // HMAC reads the prefix and the body in turn; only Ed25519 needs them as one buffer.
   const matched =
-    (checkHmac && anySecretSigned(keys.secrets, hmacSignatures, signed)) ||
-    (checkEd25519 && anyPublicKeySigned(keys.publicKeys, ed25519Signatures, signed));
+    (checkHmac && anySecretSigned(keys.secrets, hmacSignatures, prefix, rawBody)) ||
+    (checkEd25519 &&
+      anyPublicKeySigned(
+        keys.publicKeys,
+        ed25519Signatures,
+        Buffer.concat([Buffer.from(prefix, 'utf8'), rawBody]),
+      ));
   if (!matched) return failure('bad_signature');
 
   const skewMs = now.getTime() - Number(timestamp) * 1000;
@@ -121,10 +127,15 @@ function failure(reason: AuthFailure): VerifyResult {
 }
 
 /** Every secret against every entry, each compare in constant time. */
-function anySecretSigned(secrets: readonly Buffer[], signatures: readonly Buffer[], signed: Buffer): boolean {
+function anySecretSigned(
+  secrets: readonly Buffer[],
+  signatures: readonly Buffer[],
+  prefix: string,
+  rawBody: Buffer,
+): boolean {
   let matched = false;
   for (const secret of secrets) {
-    const mac = createHmac('sha256', secret).update(signed).digest();
+    const mac = createHmac('sha256', secret).update(prefix, 'utf8').update(rawBody).digest();
     for (const signature of signatures) matched = timingSafeEqual(mac, signature) || matched;
   }
   return matched;

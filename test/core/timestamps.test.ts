@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import * as v from 'valibot';
+import { isReadableTimestamp, utcTimestamp } from '../../shared/core/timestamps.ts';
+
+/** What the two functions answered before their fast paths: valibot's ISO check and `Date` alone. */
+const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp());
+const readableOracle = (input: unknown) =>
+  v.is(IsoTimestampSchema, input) && Number.isFinite(Date.parse(input as string));
+const utcOracle = (text: string) => new Date(text).toISOString();
+
+const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+/** Timestamps near the canonical form: days past the month's end, 24:00, leap years, other fractions and zones. */
+const timestamp = fc
+  .tuple(
+    fc.constantFrom('0000', '1900', '1999', '2000', '2023', '2024', '2100', '2400', '9999'),
+    two(13),
+    two(32),
+    fc.constantFrom('T', ' ', 't'),
+    two(24),
+    two(60),
+    two(60),
+    fc.constantFrom('', '.5', '.123', '.123456', '.1234567891', '.'),
+    fc.constantFrom('Z', 'z', '+01:00', '-0530', '+01', ''),
+  )
+  .map(([y, mo, d, t, h, mi, s, frac, zone]) => `${y}-${mo}-${d}${t}${h}:${mi}:${s}${frac}${zone}`);
+
+describe('timestamps', () => {
+  it('tells a readable timestamp as valibot and Date do (property)', () => {
+    fc.assert(
+      fc.property(fc.oneof(timestamp, fc.string()), (text) => {
+        expect(isReadableTimestamp(text)).toBe(readableOracle(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('writes the same canonical UTC form as Date for every readable timestamp (property)', () => {
+    fc.assert(
+      fc.property(timestamp, (text) => {
+        fc.pre(readableOracle(text));
+        expect(utcTimestamp(text)).toBe(utcOracle(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('moves 30 February to 1 March and 29 February of a common year too, as Date does', () => {
+    expect(utcTimestamp('2024-02-30T00:00:00.000Z')).toBe('2024-03-01T00:00:00.000Z');
+    expect(utcTimestamp('2023-02-29T00:00:00.000Z')).toBe('2023-03-01T00:00:00.000Z');
+    expect(utcTimestamp('2024-02-29T00:00:00.000Z')).toBe('2024-02-29T00:00:00.000Z');
+    expect(utcTimestamp('2100-02-29T10:00:00.000Z')).toBe('2100-03-01T10:00:00.000Z');
+    expect(utcTimestamp('2024-04-31T00:00:00.000Z')).toBe('2024-05-01T00:00:00.000Z');
+  });
+});
