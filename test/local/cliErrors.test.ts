@@ -22,7 +22,8 @@ async function ops(
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'local/ops.ts', ...args], {
       cwd: ROOT,
-      env: { ...process.env, NODE_OPTIONS: '', LOCAL_STATE_DIR: stateDir },
+      // NO_COLOR: CI=true (as CI runs) would turn colors on for a pipe.
+      env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1', LOCAL_STATE_DIR: stateDir },
       timeout: 20_000,
     });
     return { code: 0, stdout, stderr };

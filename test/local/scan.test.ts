@@ -27,7 +27,8 @@ function ops(
 ) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/ops.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, NODE_OPTIONS: '', LOCAL_STATE_DIR: stateDir },
+    // NO_COLOR: CI=true (as CI runs) would turn colors on for a pipe.
+    env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1', LOCAL_STATE_DIR: stateDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -25,10 +25,11 @@ const SCRIPT_TIMEOUT_MS = 20_000;
 
 /**
  * The environment of a child process: an inherited NODE_OPTIONS (a debugger hook, a flag that warns)
- * would add lines to its stderr that the tests do not expect.
+ * would add lines to its stderr that the tests do not expect, and CI=true (as CI runs) turns colors on
+ * for a pipe: NO_COLOR keeps the text plain.
  */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { ...process.env, NODE_OPTIONS: '', ...env };
+  return { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1', ...env };
 }
 
 /** Runs one of the local scripts (send, ops) the way npm does, against the stack in `stateDir`. */
