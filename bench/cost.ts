@@ -262,7 +262,7 @@ export function handlerCost(m: MeasuredInputs, a: Assumptions = DEFAULT_ASSUMPTI
     {
       item: 'SNS alert publish',
       perMillion: 1e6 * m.handlerAlerts * p.snsStandardPublish,
-      basis: `${m.handlerAlerts} alert(s) per event`,
+      basis: `${m.handlerAlerts} alert(s) per event at most: an event alone in its window (later events of a window share one closing alert)`,
     },
     {
       item: 'CloudWatch Logs (handler)',
