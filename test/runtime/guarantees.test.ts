@@ -856,7 +856,11 @@ describe('every stored event is publishable, as SNS counts a message', () => {
         provider: 'apara',
         receivedat: '2024-11-27T05:09:15.027Z',
         outcome: 'succeeded',
-        amounts: Array.from({ length: amounts }, (_, i) => ({ role: `a${i}`, value: '1.00', currency: 'EUR' })),
+        amounts: Array.from({ length: amounts }, (_, i) => ({
+          role: `a${i}`,
+          value: '1.00',
+          currency: 'EUR',
+        })),
       });
     // A real hash, and one whose every character JSON escapes to six bytes (the bound's worst case).
     for (const hash of ['n4bQgYhMfWWaL-qgxVAF3mJ7lX6QeK1pT0cZ9sR2uYw', '\u0001'.repeat(43)]) {
