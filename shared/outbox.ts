@@ -1,6 +1,7 @@
 import type { NormalizedEvent } from './contract/eventContract.ts';
+import { stringifyJson } from './core/losslessJson.ts';
 import { type EventStore, eventKey } from './eventStore.ts';
-import { type EventPublisher, unpublishableReason } from './publisher.ts';
+import { type EventPublisher, eventMessage, unpublishableReason } from './publisher.ts';
 
 /**
  * What keeping one event did:
@@ -40,23 +41,26 @@ export async function keepEvent(
   request: KeepRequest,
 ): Promise<KeepResult> {
   const pk = eventKey(request.provider, request.dedupeKey);
-  const reason = unpublishableReason(request.event, pk, request.hash);
+  // One serialization of the event: sized, stored and published.
+  const json = stringifyJson(request.event);
+  const message = eventMessage(request.event, pk, '', json);
+  const reason = unpublishableReason(request.event, pk, request.hash, message);
   if (reason) return { kind: 'unpublishable', reason };
   const stored = await deps.store.put({
     pk,
     hash: request.hash,
     event: request.event,
+    json,
     retentionSeconds: request.retentionSeconds,
     now: request.now,
     ...(request.storeSignal ? { abortSignal: request.storeSignal } : {}),
   });
   if (stored.kind === 'duplicate') return stored;
   try {
-    await deps.publisher.publish(
-      stored.event,
-      stored.pk,
-      request.publishSignal ? { abortSignal: request.publishSignal() } : {},
-    );
+    const options = request.publishSignal ? { abortSignal: request.publishSignal() } : {};
+    // Stored under its own key: the message made above; stored as a conflict: its own message.
+    if (stored.pk === pk) await deps.publisher.publishMessage(message, options);
+    else await deps.publisher.publish(stored.event, stored.pk, options);
     return { ...stored, published: true };
   } catch (error) {
     return { ...stored, published: false, error };

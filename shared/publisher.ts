@@ -23,8 +23,13 @@ export interface EventMessage {
  * @param storeKey the event-store key, used as `dataref` when the event is too large
  * @param dedupeSalt changes the deduplication id (operator replays must not be swallowed by SNS)
  */
-export function eventMessage(event: NormalizedEvent, storeKey: string, dedupeSalt = ''): EventMessage {
-  const whole = messageOf(event, stringifyJson(event), dedupeSalt);
+export function eventMessage(
+  event: NormalizedEvent,
+  storeKey: string,
+  dedupeSalt = '',
+  json = stringifyJson(event),
+): EventMessage {
+  const whole = messageOf(event, json, dedupeSalt);
   if (snsMessageBytes(whole) <= MAX_MESSAGE_BYTES) return whole;
   const { data: _omitted, ...rest } = event;
   return messageOf(event, stringifyJson({ ...rest, dataref: storeKey }), dedupeSalt);
@@ -41,16 +46,31 @@ export function snsMessageBytes(message: Pick<EventMessage, 'Message' | 'Message
 }
 
 /**
+ * At most how many bytes a conflict's message takes beyond its event's message of the same form (whole,
+ * or by reference): the id gains `~` and 12 characters of the hash, a by-reference `dataref` gains `#` and
+ * the hash (each character at most 6 bytes once escaped), and the body gains `,"conflict":true`.
+ */
+function conflictGrowthBytes(hash: string): number {
+  return 6 * (1 + 12) + 6 * (1 + hash.length) + ',"conflict":true'.length;
+}
+
+/**
  * Why an event could not be published, or undefined when it can. Checked before the event is stored,
  * so nothing is acknowledged as accepted that no publisher could send: a message that does not fit even
  * by reference (ids, types and subjects are bounded earlier, in `intake`: `core/bounds.ts`). Checks the
  * event as a conflict too (a longer id and key), since the store may keep it as one.
+ *
+ * @param message the event's own message (`eventMessage(event, storeKey)`), when the caller has it: when
+ *   it fits with room for a conflict's growth, the conflict's message fits too (in the same form, or
+ *   whole) and is not built.
  */
 export function unpublishableReason(
   event: NormalizedEvent,
   storeKey: string,
   hash: string,
+  message?: EventMessage,
 ): string | undefined {
+  if (message && snsMessageBytes(message) + conflictGrowthBytes(hash) <= MAX_MESSAGE_BYTES) return undefined;
   const conflict = conflictOf(storeKey, event, hash);
   const bytes = snsMessageBytes(eventMessage(conflict.event, conflict.pk));
   if (bytes > MAX_MESSAGE_BYTES)
@@ -76,8 +96,13 @@ export class EventPublisher {
     storeKey: string,
     options: { dedupeSalt?: string; abortSignal?: AbortSignal } = {},
   ): Promise<void> {
+    await this.publishMessage(eventMessage(event, storeKey, options.dedupeSalt), options);
+  }
+
+  /** Publishes a message `eventMessage` made (ingest makes it once, to size it and to send it). */
+  async publishMessage(message: EventMessage, options: { abortSignal?: AbortSignal } = {}): Promise<void> {
     await this.client.send(
-      new PublishCommand({ TopicArn: this.topicArn, ...eventMessage(event, storeKey, options.dedupeSalt) }),
+      new PublishCommand({ TopicArn: this.topicArn, ...message }),
       options.abortSignal ? { abortSignal: options.abortSignal } : {},
     );
   }

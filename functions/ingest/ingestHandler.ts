@@ -6,10 +6,11 @@ import type { ProviderModule } from '../../shared/core/providerModule.ts';
 import type { EventStore } from '../../shared/eventStore.ts';
 import { errorField, log } from '../../shared/log.ts';
 import { METRIC, MetricSet, reasonDimension } from '../../shared/metrics.ts';
-import { keepEvent } from '../../shared/outbox.ts';
+import { type KeepResult, keepEvent } from '../../shared/outbox.ts';
 import type { KeySource } from '../../shared/providerKeys.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
 import { answer } from './answers.ts';
+import { type Deadline, deadline } from './deadline.ts';
 import { type CheckedContext, type CheckedRequest, requestChecks } from './requestChecks.ts';
 import { serviceUnavailable } from './serviceUnavailable.ts';
 
@@ -139,19 +140,30 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
 
     const { event } = result;
     const budget = () => Math.max(1, remainingMs() - INGEST_BUDGET.answerReserveMs);
-    const kept = await keepEvent(
-      { store, publisher },
-      {
-        provider: provider.name,
-        dedupeKey: result.dedupeKey,
-        hash: result.hash,
-        event,
-        retentionSeconds,
-        now: receivedAt,
-        storeSignal: AbortSignal.timeout(budget()),
-        publishSignal: () => AbortSignal.timeout(Math.min(INGEST_BUDGET.publishMs, budget())),
-      },
-    );
+    const storeDeadline = deadline(budget());
+    let publishDeadline: Deadline | undefined;
+    let kept: KeepResult;
+    try {
+      kept = await keepEvent(
+        { store, publisher },
+        {
+          provider: provider.name,
+          dedupeKey: result.dedupeKey,
+          hash: result.hash,
+          event,
+          retentionSeconds,
+          now: receivedAt,
+          storeSignal: storeDeadline.signal,
+          publishSignal: () => {
+            publishDeadline = deadline(Math.min(INGEST_BUDGET.publishMs, budget()));
+            return publishDeadline.signal;
+          },
+        },
+      );
+    } finally {
+      storeDeadline.clear();
+      publishDeadline?.clear();
+    }
     const fields = { provider: provider.name, eventId: event.id, type: event.type, outcome: event.outcome };
     switch (kept.kind) {
       case 'unpublishable':

@@ -25,6 +25,7 @@ import { EVENT_ID_HEADER } from '../../shared/providers/openpoly/verify.ts';
 import { PROVIDER_NAMES, signerOf } from '../../shared/providers/signers.ts';
 import {
   EventPublisher,
+  eventMessage,
   MAX_MESSAGE_BYTES,
   snsMessageBytes,
   unpublishableReason,
@@ -838,6 +839,53 @@ describe('every stored event is publishable, as SNS counts a message', () => {
     );
     const fits = { ...event, amounts: event.amounts.slice(0, 10) };
     expect(unpublishableReason(fits, 'apara#EV-MANY-AMOUNTS', 'hash')).toBeUndefined();
+  });
+
+  it("the ingest's shortcut (the event's own message, sized once) refuses exactly what the full conflict check refuses, at the limit", () => {
+    const pk = 'apara#EV-AT-THE-LIMIT';
+    const at = (amounts: number, pad: number) =>
+      v.parse(NormalizedEventSchema, {
+        specversion: '1.0',
+        id: 'EV-AT-THE-LIMIT',
+        source: 'webhooks/apara',
+        type: 'apara.order.completed',
+        subject: `order/${'x'.repeat(pad)}`,
+        time: '2024-11-27T05:09:15.027Z',
+        datacontenttype: 'application/json',
+        data: {},
+        provider: 'apara',
+        receivedat: '2024-11-27T05:09:15.027Z',
+        outcome: 'succeeded',
+        amounts: Array.from({ length: amounts }, (_, i) => ({
+          role: `a${i}`,
+          value: '1.00',
+          currency: 'EUR',
+        })),
+      });
+    // A real hash, and one whose every character JSON escapes to six bytes (the bound's worst case).
+    for (const hash of ['n4bQgYhMfWWaL-qgxVAF3mJ7lX6QeK1pT0cZ9sR2uYw', '\u0001'.repeat(43)]) {
+      // The largest count of amounts that still fits, by the full check (by reference: `data` is empty).
+      let low = 4_000;
+      let high = 6_000;
+      while (high - low > 1) {
+        const mid = (low + high) >> 1;
+        if (unpublishableReason(at(mid, 0), pk, hash) === undefined) low = mid;
+        else high = mid;
+      }
+      let refused = 0;
+      let fitted = 0;
+      const base = at(low, 0);
+      for (let pad = 0; pad <= 80; pad += 2) {
+        const event = { ...base, subject: `order/${'x'.repeat(pad)}` };
+        const full = unpublishableReason(event, pk, hash);
+        expect(unpublishableReason(event, pk, hash, eventMessage(event, pk))).toBe(full);
+        if (full === undefined) fitted += 1;
+        else refused += 1;
+      }
+      // The sweep crossed the limit: both answers were seen.
+      expect(fitted).toBeGreaterThan(0);
+      expect(refused).toBeGreaterThan(0);
+    }
   });
 
   it('a 131,000-character field elsewhere is published whole, and a body near 256 KiB by reference: each message within 262,144 bytes', async () => {
