@@ -38,19 +38,23 @@ export async function benchStack(
   const stack = await buildLocalStack({ ...options, clients, resources, keys });
 
   /** Signs like the provider and invokes its ingest handler with an API Gateway (v2) event. */
-  async function deliver(
+  /** A signed API Gateway event for the provider's ingest, and its handler, ready to invoke. */
+  function request(provider: string, body: Buffer, now = new Date()) {
+    const handler = stack.ingest[provider];
+    if (!handler) throw new Error(`no ingest handler for ${provider}`);
+    const event = apiGatewayEvent(provider, body, signedHeaders(provider, body, keys, now));
+    const context = localContext(`ingest-${provider}`);
+    return (): Promise<APIGatewayProxyStructuredResultV2> => handler(event, context);
+  }
+
+  function deliver(
     provider: string,
     body: Buffer,
     now = new Date(),
   ): Promise<APIGatewayProxyStructuredResultV2> {
-    const handler = stack.ingest[provider];
-    if (!handler) throw new Error(`no ingest handler for ${provider}`);
-    return handler(
-      apiGatewayEvent(provider, body, signedHeaders(provider, body, keys, now)),
-      localContext(`ingest-${provider}`),
-    );
+    return request(provider, body, now)();
   }
-  return { clients, resources, keys, stack, deliver };
+  return { clients, resources, keys, stack, request, deliver };
 }
 
 export type BenchStack = Awaited<ReturnType<typeof benchStack>>;
