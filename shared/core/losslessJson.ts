@@ -261,8 +261,15 @@ function nestedDeeperThan(text: string, limit: number): boolean {
 export function stringifyJson(value: unknown): string {
   const text = stringify(value);
   if (text === undefined) throw new TypeError('value cannot be serialized as JSON');
-  return text;
+  // SQS refuses U+FFFE and U+FFFF in a message (its character set ends at U+FFFD), so an SNS → SQS
+  // delivery of an event holding one would fail. JSON may escape any character inside a string, and
+  // these can stand nowhere else: the escaped text means the same.
+  return NONCHARACTERS.test(text) ? text.replace(NONCHARACTERS_ALL, escapeCharacter) : text;
 }
+
+const NONCHARACTERS = /[\uFFFE\uFFFF]/;
+const NONCHARACTERS_ALL = /[\uFFFE\uFFFF]/g;
+const escapeCharacter = (c: string) => `\\u${c.charCodeAt(0).toString(16)}`;
 
 export { isLosslessNumber, LosslessNumber };
 

@@ -139,3 +139,14 @@ describe('reasons for unreadable bodies', () => {
     expect(reason).not.toContain('4111111111111111');
   });
 });
+
+describe('characters SQS refuses', () => {
+  it('writes U+FFFE and U+FFFF as escapes, so an SNS → SQS delivery cannot be refused; the value is unchanged', () => {
+    const value = { note: 'a\uFFFEb\uFFFFc', [`key\uFFFF`]: 1 };
+    const text = stringifyJson(value);
+    expect(text).not.toMatch(/[\uFFFE\uFFFF]/);
+    expect(text).toContain('a\\ufffeb\\uffffc');
+    expect(JSON.parse(text)).toEqual({ note: 'a\uFFFEb\uFFFFc', [`key\uFFFF`]: 1 });
+    expect(stringifyJson({ plain: 'ü €' })).toBe('{"plain":"ü €"}');
+  });
+});
