@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { generateKeys, type LocalKeys } from '../local/localKeys.ts';
 import { parseJson, stringifyJson } from '../shared/core/losslessJson.ts';
 import { PROVIDER_NAMES, signerOf } from '../shared/providers/signers.ts';
+import { jsonObject } from '../shared/providers/signing.ts';
 import { ROOT } from './bundle.ts';
 
 /** One documented sample body of a provider, byte for byte. */
@@ -55,17 +56,13 @@ export function signedHeaders(
   return signerOf(provider).sign(body, keys[provider]?.signingKey ?? '', now);
 }
 
-type Json = Record<string, unknown>;
-const obj = (value: unknown): Json | undefined =>
-  value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined;
-
 /**
  * The sample turned into a different genuine event, as the provider's signer makes one: a new provider
  * event id (and a new business entity, so events spread over FIFO message groups as real traffic does).
  * Pretty-printed like the samples, so the size stays within a few bytes of the original.
  */
 export function withEventId(sample: Sample, id: string): Buffer {
-  const body = obj(parseJson(sample.body.toString('utf8')));
+  const body = jsonObject(parseJson(sample.body.toString('utf8')));
   if (!body) throw new Error(`${sample.provider}/${sample.name} is not a JSON object`);
   signerOf(sample.provider).asNewEvent(body, id);
   return Buffer.from(stringifyJson2(body));
@@ -73,7 +70,7 @@ export function withEventId(sample: Sample, id: string): Buffer {
 
 /** The same event id with a changed payload: what the store must keep as a conflict. */
 export function withChangedPayload(body: Buffer): Buffer {
-  const parsed = obj(parseJson(body.toString('utf8')));
+  const parsed = jsonObject(parseJson(body.toString('utf8')));
   if (!parsed) throw new Error('not a JSON object');
   parsed.benchRevision = 'changed';
   return Buffer.from(stringifyJson2(parsed));

@@ -9,8 +9,8 @@ import { METRIC, MetricSet, reasonDimension } from '../../shared/metrics.ts';
 import { type KeepResult, keepEvent } from '../../shared/outbox.ts';
 import type { KeySource } from '../../shared/providerKeys.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
+import { type Deadline, deadline } from '../deadline.ts';
 import { answer } from './answers.ts';
-import { type Deadline, deadline } from './deadline.ts';
 import { type CheckedContext, type CheckedRequest, requestChecks } from './requestChecks.ts';
 import { serviceUnavailable } from './serviceUnavailable.ts';
 

@@ -3,6 +3,7 @@ import { eventOfStreamImage, type StreamImage } from '../../shared/eventStore.ts
 import { errorField, log } from '../../shared/log.ts';
 import { METRIC, MetricSet, SERVICE } from '../../shared/metrics.ts';
 import type { EventPublisher } from '../../shared/publisher.ts';
+import { deadline } from '../deadline.ts';
 
 export interface StreamPublisherDependencies {
   publisher: EventPublisher;
@@ -70,8 +71,9 @@ export function makeStreamPublisher(deps: StreamPublisherDependencies) {
       return undefined;
     }
     const { pk, event } = stored;
+    const publishDeadline = deadline(budgetMs);
     try {
-      await deps.publisher.publish(event, pk, { abortSignal: AbortSignal.timeout(budgetMs) });
+      await deps.publisher.publish(event, pk, { abortSignal: publishDeadline.signal });
       metrics.add(METRIC.streamPublished);
       return undefined;
     } catch (error) {
@@ -82,6 +84,8 @@ export function makeStreamPublisher(deps: StreamPublisherDependencies) {
         error: errorField(error),
       });
       return 'publish failed';
+    } finally {
+      publishDeadline.clear();
     }
   }
 }

@@ -6,7 +6,7 @@ import { createHmac, generateKeyPairSync, randomBytes, timingSafeEqual } from 'n
 import { hmacSha256 } from '../core/constantTime.ts';
 import type { SignDelivery } from '../core/providerModule.ts';
 import { type BodySignatureScheme, decodeSignature, type SignatureEncoding } from './hmacSignature.ts';
-import type { ProviderKeys } from './signers.ts';
+import type { JsonObject, ProviderKeys } from './signers.ts';
 
 /** A random shared secret (both sides hold it), `whsec_`-prefixed like most providers' dashboards show. */
 export function hmacKeys(): ProviderKeys {
@@ -50,4 +50,9 @@ export function bodyHmacFloor(scheme: BodySignatureScheme) {
       return JSON.parse(rawBody.toString('utf8')) !== undefined && ok;
     };
   };
+}
+
+/** The value as a JSON object, or undefined: for reaching into a sample's nested fields. */
+export function jsonObject(value: unknown): JsonObject | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
 }

@@ -16,7 +16,6 @@ import { localClients } from '../../local/awsClients.ts';
 import { freePort } from '../../local/servers.ts';
 import { startStreamPoller } from '../../local/streamPoller.ts';
 import { AlertWindows } from '../../shared/alertWindows.ts';
-import { ENV } from '../../shared/config.ts';
 import { NormalizedEventSchema } from '../../shared/contract/eventContract.ts';
 import { parseJson, stringifyJson } from '../../shared/core/losslessJson.ts';
 import { EntityStateStore } from '../../shared/entityState.ts';
@@ -31,6 +30,7 @@ import {
   unpublishableReason,
 } from '../../shared/publisher.ts';
 import { STREAM_EVENT_FILTER } from '../../shared/resources.ts';
+import { bundledIngest } from '../support/bundledIngest.ts';
 import { personalDataIn, personalValues } from '../support/personalData.ts';
 import { sample, samplesOf } from '../support/samples.ts';
 import {
@@ -223,33 +223,15 @@ describe('stored means published', () => {
       'functions/ingest/index.ts',
       mkdtempSync(join(tmpdir(), 'ingest-killed-')),
     );
-    const child = spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `const { handler } = await import(${JSON.stringify(entry)});
-         const answer = await handler(JSON.parse(process.env.EVENT), { awsRequestId: 'r', getRemainingTimeInMillis: () => 9000 });
-         process.stdout.write('ANSWER ' + JSON.stringify(answer));`,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH,
-          EVENT: JSON.stringify(event),
-          AWS_ENDPOINT_URL: localServers().endpoints.dynamodb,
-          AWS_ENDPOINT_URL_SNS: hanging.url,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          LOG_FORMAT: 'json',
-          [ENV.provider]: 'apara',
-          [ENV.table]: t.resources.table,
-          [ENV.topicArn]: t.resources.topicArn,
-          [ENV.keys]: JSON.stringify({ keys: t.keys.apara?.verifyKeys ?? [] }),
-        },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
-    );
+    const run = bundledIngest(entry, {
+      event,
+      dynamodb: localServers().endpoints.dynamodb,
+      sns: hanging.url,
+      table: t.resources.table,
+      topicArn: t.resources.topicArn,
+      verifyKeys: t.keys.apara?.verifyKeys ?? [],
+    });
+    const child = spawn(process.execPath, run.args, { env: run.env, stdio: ['ignore', 'pipe', 'ignore'] });
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();

@@ -13,6 +13,7 @@ import { localContext } from '../../local/queuePoller.ts';
 import { startStreamPoller } from '../../local/streamPoller.ts';
 import { ENV } from '../../shared/config.ts';
 import { signerOf } from '../../shared/providers/signers.ts';
+import { bundledIngest } from '../support/bundledIngest.ts';
 import { sample } from '../support/samples.ts';
 import { drain, until, useLocalServers } from '../support/testStack.ts';
 
@@ -104,32 +105,15 @@ describe('the Lambda entries, wired from their environment as in AWS', () => {
     const event = apiGatewayEvent('apara', body, signerOf('apara').sign(body, keys.signingKey, new Date()));
 
     // Asynchronous: fauxqs answers from this very process, so it must keep its event loop.
-    const child = await promisify(execFile)(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `const { handler } = await import(${JSON.stringify(file)});
-         const answer = await handler(JSON.parse(process.env.EVENT), { awsRequestId: 'r', getRemainingTimeInMillis: () => 9000 });
-         process.stdout.write('ANSWER ' + JSON.stringify(answer));`,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH,
-          EVENT: JSON.stringify(event),
-          AWS_ENDPOINT_URL: localServers().endpoints.dynamodb,
-          AWS_ENDPOINT_URL_SNS: localServers().endpoints.sns,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          LOG_FORMAT: 'json',
-          [ENV.provider]: 'apara',
-          [ENV.table]: resources.table,
-          [ENV.topicArn]: resources.topicArn,
-          [ENV.keys]: JSON.stringify({ keys: keys.verifyKeys }),
-        },
-      },
-    );
+    const run = bundledIngest(file, {
+      event,
+      dynamodb: localServers().endpoints.dynamodb,
+      sns: localServers().endpoints.sns,
+      table: resources.table,
+      topicArn: resources.topicArn,
+      verifyKeys: keys.verifyKeys,
+    });
+    const child = await promisify(execFile)(process.execPath, run.args, { env: run.env });
 
     const answer = JSON.parse(child.stdout.slice(child.stdout.indexOf('ANSWER ') + 7) || '{}') as {
       statusCode?: number;

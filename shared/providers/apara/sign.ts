@@ -1,13 +1,10 @@
 import type { SignDelivery } from '../../core/providerModule.ts';
-import type { JsonObject, ProviderSigner } from '../signers.ts';
-import { bodyHmacFloor, bodySigner, hmacKeys } from '../signing.ts';
+import type { ProviderSigner } from '../signers.ts';
+import { bodyHmacFloor, bodySigner, hmacKeys, jsonObject } from '../signing.ts';
 import { SIGNATURE_SCHEME } from './verify.ts';
 
 /** Signs a delivery as APARA (TransFi) does: hex HMAC-SHA256 of the raw body in the signature header. */
 export const sign: SignDelivery = bodySigner(SIGNATURE_SCHEME, 'hex');
-
-const object = (value: unknown): JsonObject | undefined =>
-  value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
 
 /** APARA as a sender, for tests, the bench and `npm run send`. */
 export const signer: ProviderSigner = {
@@ -16,7 +13,7 @@ export const signer: ProviderSigner = {
   asNewEvent(body, id) {
     body.eventId = `EV-${id}`;
     body.entityId = `OR-${id}`;
-    const order = object(body.order);
+    const order = jsonObject(body.order);
     if (order?.orderId !== undefined) order.orderId = `OR-${id}`;
   },
   signatureFloor: bodyHmacFloor(SIGNATURE_SCHEME),
