@@ -198,7 +198,7 @@ async function main(): Promise<void> {
           'floor µs',
           'ratio',
           `≤ ${TARGETS.cpuRatio}×`,
-          'packEvent µs',
+          'deflate µs (events > 1 KB)',
           'event → packed',
         ],
         cpu.map((c) => [
@@ -253,7 +253,7 @@ async function main(): Promise<void> {
           table(
             [
               'sample',
-              'item B (packed/plain)',
+              'item B (stored/as JSON)',
               'accepted',
               'duplicate',
               'conflict',

@@ -3,7 +3,7 @@ import type { LocalEndpoints } from '../local/awsClients.ts';
 import { localClients } from '../local/awsClients.ts';
 import { pollOnce } from '../local/queuePoller.ts';
 import { stringifyJson } from '../shared/core/losslessJson.ts';
-import { packEvent } from '../shared/eventStore.ts';
+import { holdsDeflatedEvent, packEvent } from '../shared/eventStore.ts';
 import { PROVIDER_NAMES } from '../shared/providers/registry.ts';
 import { answerOf, type BenchStack, benchStack, rawItem } from './benchStack.ts';
 import { type CapacityTally, itemSize, meterCapacity, totalWrites } from './capacity.ts';
@@ -90,8 +90,11 @@ export async function measureWriteUnits(endpoints: LocalEndpoints): Promise<Writ
       sample: sample.name,
       bodyBytes: body.length,
       itemBytes,
-      // The same item with the event as plain JSON instead of deflated (packEvent is deterministic).
-      itemBytesUnpacked: itemBytes - (event ? packEvent(event).length : 0) + Buffer.byteLength(eventJson),
+      // The same item with the event as plain JSON (packEvent is deterministic).
+      itemBytesUnpacked:
+        event && holdsDeflatedEvent(item)
+          ? itemBytes - packEvent(event).length + Buffer.byteLength(eventJson)
+          : itemBytes,
       messageBytes: Buffer.byteLength(eventJson),
       accepted,
       duplicate,

@@ -20,8 +20,9 @@ import { EVENT_TABLE } from './resources.ts';
  *
  * Item kinds, told apart by their key:
  * - event `<provider>#<dedupe key>` (a conflict: `<provider>#<dedupe key>#<payload hash>`): hash `h`,
- *   deflated event `e`, receive time `t`, expiry `x`. Only event items carry `h`, which is what the
- *   stream publisher's event-source filter passes (`EVENT_ITEM_MARKER`).
+ *   event `e` (JSON text, or deflated when larger than a write unit), receive time `t`, expiry `x`.
+ *   Only event items carry `h`, which is what the stream publisher's event-source filter passes
+ *   (`EVENT_ITEM_MARKER`).
  * - quarantine `<provider>#q#<content key>`: status `s`, reason `why`, deflated raw body `b`, headers
  *   `hd`, `t`, `x`.
  * - entity state `state#<provider>#<subject>`: order key `o`, last event id `id`, `e`, `x`.
@@ -41,6 +42,9 @@ const A = {
   order: 'o',
   lastEventId: 'id',
 } as const;
+
+/** Writes one put tries before it gives up on a key that keeps changing (expired, replaced, deleted...). */
+const MAX_PUT_ATTEMPTS = 4;
 
 /** Status of a quarantine record. */
 export type QuarantineStatus = 'quarantined' | 'reingested';
@@ -116,13 +120,14 @@ export function eventItem(
   args: { hash: string; retentionSeconds: number; now: Date },
   json?: string,
 ): Record<string, AttributeValue> {
-  return {
+  const item: Record<string, AttributeValue> = {
     [A.pk]: s(pk),
     [A.hash]: s(args.hash),
     [A.receivedAt]: n(new Date(event.receivedat).getTime()),
     [A.expiry]: expiry(args.now, args.retentionSeconds),
-    [A.event]: { B: packEvent(event, json) },
   };
+  item[A.event] = storedEvent(event, json, itemBytes(item));
+  return item;
 }
 
 /** The key of an event item. */
@@ -143,12 +148,44 @@ function expiry(now: Date, retentionSeconds: number): AttributeValue {
   return n(Math.floor(now.getTime() / 1000) + retentionSeconds);
 }
 
+/** What one write unit covers: on-demand writes are billed per 1 KB of item, attribute names included. */
+const WRITE_UNIT_BYTES = 1024;
+
+/** The most bytes DynamoDB counts for a number attribute's value. */
+const MAX_NUMBER_BYTES = 21;
+
+/** Bytes DynamoDB counts for these attributes (names, plus values; numbers at their largest). */
+function itemBytes(attributes: Record<string, AttributeValue>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += name.length;
+    if (value.S !== undefined) bytes += Buffer.byteLength(value.S);
+    else if (value.N !== undefined) bytes += MAX_NUMBER_BYTES;
+    else if (value.B !== undefined) bytes += value.B.length;
+  }
+  return bytes;
+}
+
 /**
- * Normalized events are stored deflated: JSON shrinks to about half, which halves the write units.
+ * The event as an item attribute. An item is billed per started 1 KB: when the event's JSON fits the
+ * item's first kilobyte it is stored as it is (`S`), and compressing it would save nothing. A larger
+ * event is stored deflated (`B`): JSON shrinks to about half, which halves the write units.
  *
  * @param json the event as `stringifyJson` writes it, when the caller has it already (one serialization
  *   per ingest, shared with the SNS message)
+ * @param otherBytes what the item's other attributes count
  */
+function storedEvent(event: NormalizedEvent, json = stringifyJson(event), otherBytes = 0): AttributeValue {
+  if (otherBytes + A.event.length + Buffer.byteLength(json) <= WRITE_UNIT_BYTES) return { S: json };
+  return { B: packEvent(event, json) };
+}
+
+/** Whether an item holds its event deflated (see `storedEvent`); the bench reports the stored forms. */
+export function holdsDeflatedEvent(item: Record<string, AttributeValue>): boolean {
+  return item[A.event]?.B !== undefined;
+}
+
+/** Normalized events larger than a write unit are stored deflated (see `storedEvent`). */
 export function packEvent(event: NormalizedEvent, json = stringifyJson(event)): Uint8Array {
   return deflateRawSync(json, deflateOptions(Buffer.byteLength(json)));
 }
@@ -164,8 +201,18 @@ function deflateOptions(bytes: number): { windowBits: number; memLevel: number }
   return { windowBits, memLevel: Math.min(8, Math.max(1, windowBits - 7)) };
 }
 
-export function unpackEvent(bytes: Uint8Array): NormalizedEvent {
-  return parseJson(inflateRawSync(bytes).toString('utf8')) as NormalizedEvent;
+/**
+ * The event an item attribute holds, in either stored form (see `storedEvent`); binary may come as
+ * bytes (the SDK) or base64 text (Lambda's stream event JSON). Undefined when it holds none.
+ */
+function eventOfAttribute(
+  value: { S?: string; B?: Uint8Array | string } | undefined,
+): NormalizedEvent | undefined {
+  if (value?.S !== undefined) return parseJson(value.S) as NormalizedEvent;
+  const bytes = value?.B;
+  if (bytes === undefined) return undefined;
+  const packed = typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : bytes;
+  return parseJson(inflateRawSync(packed).toString('utf8')) as NormalizedEvent;
 }
 
 /**
@@ -181,14 +228,15 @@ export type StreamImage = Record<string, { S?: string; N?: string; B?: Uint8Arra
  */
 export function eventOfStreamImage(image: StreamImage | undefined): StoredEvent | undefined {
   const attr = (name: string) => image?.[name] as { S?: string; N?: string; B?: Uint8Array | string };
-  const bytes = attr(A.event)?.B;
-  if (!image || attr(A.hash)?.S === undefined || bytes === undefined) return undefined;
+  if (!image || attr(A.hash)?.S === undefined) return undefined;
+  const event = eventOfAttribute(attr(A.event));
+  if (event === undefined) return undefined;
   return {
     pk: attr(A.pk)?.S ?? '',
     status: 'stored',
     receivedAt: new Date(Number(attr(A.receivedAt)?.N ?? 0)),
     expiresAt: new Date(Number(attr(A.expiry)?.N ?? 0) * 1000),
-    event: unpackEvent(typeof bytes === 'string' ? Buffer.from(bytes, 'base64') : bytes),
+    event,
   };
 }
 
@@ -269,7 +317,6 @@ export class EventStore {
         [A.expiry]: expiry(args.now, args.retentionSeconds),
       },
       args.now,
-      false,
     );
     return { pk, duplicate: !put.created };
   }
@@ -359,20 +406,27 @@ export class EventStore {
     retentionSeconds: number;
     now: Date;
   }): Promise<boolean> {
+    const key = { [A.pk]: s(stateKey(args.provider, args.subject)) };
+    const values = {
+      ':o': s(args.orderKey),
+      ':id': s(args.event.id),
+      ':x': expiry(args.now, args.retentionSeconds),
+    };
+    const others = itemBytes({
+      ...key,
+      [A.order]: values[':o'],
+      [A.lastEventId]: values[':id'],
+      [A.expiry]: values[':x'],
+    });
     try {
       await this.client.send(
         new UpdateItemCommand({
           TableName: this.table,
-          Key: { [A.pk]: s(stateKey(args.provider, args.subject)) },
+          Key: key,
           UpdateExpression: 'SET #o = :o, #id = :id, #e = :e, #x = :x',
           ConditionExpression: 'attribute_not_exists(#o) OR #o < :o',
           ExpressionAttributeNames: { '#o': A.order, '#id': A.lastEventId, '#e': A.event, '#x': A.expiry },
-          ExpressionAttributeValues: {
-            ':o': s(args.orderKey),
-            ':id': s(args.event.id),
-            ':e': { B: packEvent(args.event) },
-            ':x': expiry(args.now, args.retentionSeconds),
-          },
+          ExpressionAttributeValues: { ...values, ':e': storedEvent(args.event, undefined, others) },
         }),
       );
       return true;
@@ -394,9 +448,9 @@ export class EventStore {
         ConsistentRead: true,
       }),
     );
-    const bytes = Item?.[A.event]?.B;
-    if (!Item || !bytes) return undefined;
-    return { lastEventId: Item[A.lastEventId]?.S ?? '', event: unpackEvent(bytes) };
+    const event = eventOfAttribute(Item?.[A.event]);
+    if (!Item || !event) return undefined;
+    return { lastEventId: Item[A.lastEventId]?.S ?? '', event };
   }
 
   private putEvent(
@@ -405,37 +459,60 @@ export class EventStore {
     args: { hash: string; retentionSeconds: number; now: Date; abortSignal?: AbortSignal },
     json?: string,
   ) {
-    return this.putIfAbsent(eventItem(pk, event, args, json), args.now, true, args.abortSignal);
+    return this.putIfAbsent(eventItem(pk, event, args, json), args.now, args.abortSignal);
   }
 
   /**
    * Writes the item unless one with its key exists and has not expired. An item past its expiry is
-   * gone for us even if TTL has not deleted it yet. On a collision, the existing item comes back with
-   * the failed write itself (no extra read).
+   * gone for us even if TTL has not deleted it yet (TTL deletes within days, not at once). On a
+   * collision, the existing item comes back with the failed write itself (no extra read).
+   *
+   * The write everyone makes is the plainest one, "no item under this key"; an expired item is
+   * replaced by a second write that holds only while that item is still the one there, so of two
+   * writers racing for an expired key exactly one wins, and the other sees the winner's item.
    */
   private async putIfAbsent(
     item: Record<string, AttributeValue>,
     now: Date,
-    returnExisting: boolean,
     abortSignal?: AbortSignal,
   ): Promise<{ created: true } | { created: false; old: Record<string, AttributeValue> }> {
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.table,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(#pk) OR #x < :nowSec',
-          ExpressionAttributeNames: { '#pk': A.pk, '#x': A.expiry },
-          ExpressionAttributeValues: { ':nowSec': expiry(now, 0) },
-          ...(returnExisting ? { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const } : {}),
-        }),
-        abortSignal ? { abortSignal } : {},
-      );
-      return { created: true };
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { created: false, old: error.Item ?? {} };
-      throw error;
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    let replacing: AttributeValue | undefined;
+    for (let attempt = 0; attempt < MAX_PUT_ATTEMPTS; attempt += 1) {
+      try {
+        await this.client.send(
+          new PutItemCommand({
+            TableName: this.table,
+            Item: item,
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            ...(replacing
+              ? {
+                  ConditionExpression: '#x = :expired',
+                  ExpressionAttributeNames: { '#x': A.expiry },
+                  ExpressionAttributeValues: { ':expired': replacing },
+                }
+              : {
+                  ConditionExpression: 'attribute_not_exists(#pk)',
+                  ExpressionAttributeNames: { '#pk': A.pk },
+                }),
+          }),
+          abortSignal ? { abortSignal } : {},
+        );
+        return { created: true };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        const old = error.Item;
+        // The expired item we meant to replace was deleted meanwhile: the key is free again.
+        if (old === undefined) {
+          replacing = undefined;
+          continue;
+        }
+        const oldExpiry = old[A.expiry]?.N;
+        if (oldExpiry === undefined || Number(oldExpiry) >= nowSeconds) return { created: false, old };
+        replacing = { N: oldExpiry };
+      }
     }
+    throw new Error(`the item under ${item[A.pk]?.S ?? '?'} kept changing during ${MAX_PUT_ATTEMPTS} writes`);
   }
 
   /** The table's name and what DescribeTable says of its size (refreshed by AWS about every six hours). */
@@ -515,20 +592,20 @@ function byReceiveTime(a: StoredItem, b: StoredItem): number {
 }
 
 function eventOf(item: Record<string, AttributeValue>): NormalizedEvent {
-  const bytes = item[A.event]?.B;
-  if (!bytes) throw new Error(`item ${item[A.pk]?.S ?? '?'} holds no event`);
-  return unpackEvent(bytes);
+  const event = eventOfAttribute(item[A.event]);
+  if (!event) throw new Error(`item ${item[A.pk]?.S ?? '?'} holds no event`);
+  return event;
 }
 
 function toStoredItem(item: Record<string, AttributeValue>): StoredItem {
   const rawBody = item[A.rawBody]?.B;
-  const eventBytes = item[A.event]?.B;
+  const event = eventOfAttribute(item[A.event]);
   return {
     pk: item[A.pk]?.S ?? '',
     status: rawBody ? ((item[A.status]?.S ?? 'quarantined') as QuarantineStatus) : 'stored',
     receivedAt: new Date(Number(item[A.receivedAt]?.N ?? 0)),
     expiresAt: new Date(Number(item[A.expiry]?.N ?? 0) * 1000),
-    ...(eventBytes ? { event: unpackEvent(eventBytes) } : {}),
+    ...(event ? { event } : {}),
     ...(rawBody
       ? {
           quarantine: {

@@ -1,10 +1,12 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { itemSize } from '../../bench/capacity.ts';
 import { INGEST_TABLE_ACTIONS } from '../../infra/webhookApi.ts';
 import { localClients } from '../../local/awsClients.ts';
 import { generateKeys } from '../../local/localKeys.ts';
 import { provisionLocal } from '../../local/provision.ts';
 import { intake } from '../../shared/core/intake.ts';
-import { EventStore, eventKey } from '../../shared/eventStore.ts';
+import { LosslessNumber } from '../../shared/core/losslessJson.ts';
+import { EventStore, eventKey, holdsDeflatedEvent } from '../../shared/eventStore.ts';
 import { apara } from '../../shared/providers/apara/index.ts';
 import { signerOf } from '../../shared/providers/signers.ts';
 import { sample } from '../support/samples.ts';
@@ -47,6 +49,14 @@ async function freshStore() {
     ...recording,
     store: new EventStore(recording.client, resources.table),
   };
+}
+
+/** Every item of a table as DynamoDB holds it. */
+async function scanRaw(table: string) {
+  const { Items } = await localClients(localServers().endpoints).dynamodb.send(
+    new ScanCommand({ TableName: table, ConsistentRead: true }),
+  );
+  return Items ?? [];
 }
 
 function aparaEvent(name: string, at: Date) {
@@ -103,6 +113,60 @@ describe('the event store', () => {
 
     expect((await store.put(putRequest(delivery, t0))).kind).toBe('duplicate');
     expect(sent).toEqual(['PutItem']);
+  });
+
+  it('an expired record is replaced by exactly one of two writers racing for its key; the other sees the winner', async () => {
+    const { store, sent, beforeNext } = await freshStore();
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    const first = aparaEvent('order.completed', t0);
+    await store.put({ ...putRequest(first, t0), retentionSeconds: 60 });
+    const later = new Date(t0.getTime() + 3_600_000); // the record expired 59 minutes ago; TTL has not run
+    const again = aparaEvent('order.completed', later);
+
+    // Writer A meets the expired record; just before A replaces it, writer B replaces it first.
+    let rival: Awaited<ReturnType<typeof store.put>> | undefined;
+    sent.length = 0;
+    beforeNext(async () => {
+      beforeNext(async () => {
+        rival = await store.put(putRequest(again, later));
+      });
+    });
+    const result = await store.put(putRequest(again, later));
+
+    expect(rival?.kind).toBe('stored');
+    expect(result.kind).toBe('duplicate');
+    expect(result.event.receivedat).toBe(later.toISOString());
+    // A: new-key write (fails on the expired record), replace (fails: B replaced it); B: the same two, winning.
+    expect(sent).toEqual(['PutItem', 'PutItem', 'PutItem', 'PutItem']);
+    expect(await store.scanEvents()).toHaveLength(1);
+  });
+
+  it('an event that fits one write unit is stored as JSON, a larger one deflated; both read back whole', async () => {
+    const { store } = await freshStore();
+    const t0 = new Date();
+    const small = aparaEvent('order.completed', t0);
+    // Every digit kept in both forms: a 30-digit amount in the small one, the whole payload in the large one.
+    small.event = {
+      ...small.event,
+      data: { amount: new LosslessNumber('123456789012345678901234567890.5') },
+    };
+    const large = aparaEvent('order.fund_settled', t0);
+    large.dedupeKey = 'EV-LARGE';
+    large.event = {
+      ...large.event,
+      id: 'EV-LARGE',
+      data: { note: 'x'.repeat(3_000), payload: large.event.data },
+    };
+
+    await store.put(putRequest(small, t0));
+    await store.put(putRequest(large, t0));
+
+    const raw = await scanRaw(store.table);
+    const forms = Object.fromEntries(raw.map((item) => [item.pk?.S, holdsDeflatedEvent(item)]));
+    expect(forms).toEqual({ 'apara#EV-241127050915602': false, 'apara#EV-LARGE': true });
+    expect(raw.every((item) => itemSize(item) <= 1024)).toBe(true);
+    expect((await store.get('apara#EV-241127050915602'))?.event).toEqual(small.event);
+    expect((await store.get('apara#EV-LARGE'))?.event).toEqual(large.event);
   });
 
   it('a re-ingested event keeps its original receive time, in the event and in the stored item that listing and replay read', async () => {
