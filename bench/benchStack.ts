@@ -1,12 +1,14 @@
 import './benchEnv.ts';
 import { type AttributeValue, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { CLIENT_CALL_MAX_MS, INLINE_PUBLISH_MAX_MS } from '../functions/awsConfig.ts';
 import { apiGatewayEvent } from '../local/apiGatewayEvent.ts';
 import { type AwsClients, type LocalEndpoints, localClients } from '../local/awsClients.ts';
 import type { LocalKeys } from '../local/localKeys.ts';
 import { buildLocalStack, type LocalStackOptions } from '../local/localStack.ts';
 import { type LocalResources, provisionLocal } from '../local/provision.ts';
 import { localContext } from '../local/queuePoller.ts';
+import { EventStore } from '../shared/eventStore.ts';
 import { logSink } from '../shared/log.ts';
 import { EVENT_TABLE } from '../shared/resources.ts';
 import { benchKeys, signedHeaders } from './samples.ts';
@@ -26,7 +28,11 @@ let counter = 0;
  */
 export async function benchStack(
   endpoints: LocalEndpoints,
-  options: Partial<Omit<LocalStackOptions, 'resources' | 'keys'>> & { clients?: AwsClients } = {},
+  options: Partial<Omit<LocalStackOptions, 'resources' | 'keys'>> & {
+    clients?: AwsClients;
+    /** The ingest's clients as the Lambda builds them (`lambdaIngestClients`), with their call limits. */
+    lambdaIngest?: Pick<AwsClients, 'dynamodb' | 'sns'>;
+  } = {},
 ) {
   const clients = options.clients ?? localClients(endpoints);
   counter += 1;
@@ -35,7 +41,20 @@ export async function benchStack(
     subscribers: [{ name: 'audit' }],
   });
   const keys: LocalKeys = benchKeys();
-  const stack = await buildLocalStack({ ...options, clients, resources, keys });
+  const { lambdaIngest, ...stackOptions } = options;
+  const stack = await buildLocalStack({
+    ...stackOptions,
+    clients,
+    resources,
+    keys,
+    ...(lambdaIngest
+      ? {
+          ingestStore: new EventStore(lambdaIngest.dynamodb, resources.table),
+          ingestSns: lambdaIngest.sns,
+          ingestCallLimits: { storeMs: CLIENT_CALL_MAX_MS, publishMs: INLINE_PUBLISH_MAX_MS },
+        }
+      : {}),
+  });
 
   /** Signs like the provider and invokes its ingest handler with an API Gateway (v2) event. */
   /** A signed API Gateway event for the provider's ingest, and its handler, ready to invoke. */

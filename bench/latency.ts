@@ -1,6 +1,6 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import type { LocalEndpoints } from '../local/awsClients.ts';
+import { type LocalEndpoints, lambdaIngestClients } from '../local/awsClients.ts';
 import { pollOnce } from '../local/queuePoller.ts';
 import { stringifyJson } from '../shared/core/losslessJson.ts';
 import { EVENT_TABLE, MESSAGE_ATTRIBUTES } from '../shared/resources.ts';
@@ -45,7 +45,10 @@ export async function measureLatency(
   runs = 400,
   warmup = 60,
 ): Promise<LatencyResult> {
-  const t = await benchStack(endpoints);
+  // The ingest runs with the clients the Lambda builds (enforced timeouts, one attempt for the inline
+  // publish: no abort signal per call); the floor sends through the same two clients.
+  const lambda = lambdaIngestClients(endpoints);
+  const t = await benchStack(endpoints, { lambdaIngest: lambda });
   const floorResources = await benchStack(endpoints); // same shape: a FIFO topic with two subscribed queues
   const sample = medianSample();
 
@@ -70,7 +73,7 @@ export async function measureLatency(
   const floor = async () => {
     floorCount += 1;
     const pk = `floor#${process.pid}#${floorCount}`;
-    await t.clients.dynamodb.send(
+    await lambda.dynamodb.send(
       new PutItemCommand({
         TableName: floorResources.resources.table,
         Item: { ...probeItem, [EVENT_TABLE.partitionKey]: { S: pk } },
@@ -78,7 +81,7 @@ export async function measureLatency(
         ExpressionAttributeNames: { '#pk': EVENT_TABLE.partitionKey },
       }),
     );
-    await t.clients.sns.send(
+    await lambda.sns.send(
       new PublishCommand({
         TopicArn: floorResources.resources.topicArn,
         Message: messageBody,

@@ -11,10 +11,38 @@ export const CLIENT_CONFIG = {
   requestHandler: { connectionTimeout: 500, requestTimeout: 1500, throwOnRequestTimeout: true },
 } as const;
 
+/**
+ * The SDK's longest wait before a retry: a throttled call waits a random time up to 500 ms × 2 before
+ * its second attempt (`@smithy/util-retry`), any other failure up to 100 ms × 2.
+ */
+const RETRY_DELAY_MAX_MS = 1_000;
+
+/** The longest one call through a client built from `config` can take, every attempt timing out. */
+function callMaxMs(config: {
+  maxAttempts: number;
+  requestHandler: { connectionTimeout: number; requestTimeout: number };
+}): number {
+  const { connectionTimeout, requestTimeout } = config.requestHandler;
+  return (
+    config.maxAttempts * (connectionTimeout + requestTimeout) + (config.maxAttempts - 1) * RETRY_DELAY_MAX_MS
+  );
+}
+
 /** The longest one call through a client built from `CLIENT_CONFIG` can take, every attempt timing out. */
-export const CLIENT_CALL_MAX_MS =
-  CLIENT_CONFIG.maxAttempts *
-  (CLIENT_CONFIG.requestHandler.connectionTimeout + CLIENT_CONFIG.requestHandler.requestTimeout);
+export const CLIENT_CALL_MAX_MS = callMaxMs(CLIENT_CONFIG);
+
+/**
+ * The SNS client of the ingest's inline publish: one attempt, at most 1.5 s. That publish is only a
+ * head start (the stream publisher publishes every stored event with the same deduplication id), so a
+ * slow or failing SNS costs the provider's answer no more than this, and no retry is worth waiting for.
+ */
+export const INLINE_PUBLISH_CLIENT_CONFIG = {
+  maxAttempts: 1,
+  requestHandler: { connectionTimeout: 500, requestTimeout: 1_000, throwOnRequestTimeout: true },
+} as const;
+
+/** The longest one inline publish can take (`INLINE_PUBLISH_CLIENT_CONFIG`). */
+export const INLINE_PUBLISH_MAX_MS = callMaxMs(INLINE_PUBLISH_CLIENT_CONFIG);
 
 /** A required environment variable, or a clear error at cold start. */
 export function requiredEnv(name: string): string {

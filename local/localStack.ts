@@ -31,6 +31,8 @@ export interface LocalStackOptions {
   ingestSns?: SNSClient;
   /** The EventStore the ingest path stores with (tests wrap it to inject failures). */
   ingestStore?: EventStore;
+  /** How long one call through the ingest's clients can take at most (see `IngestDependencies`). */
+  ingestCallLimits?: { storeMs: number; publishMs: number };
   /** The SNS client the stream publisher publishes with (tests wrap it to inject failures). */
   streamSns?: SNSClient;
   routes?: Record<string, TypedHandler>;
@@ -80,6 +82,7 @@ export async function buildLocalStack(options: LocalStackOptions) {
         publisher: ingestPublisher,
         retentionSeconds: options.retentionSeconds ?? 30 * 24 * 3600,
         ...(options.clock ? { clock: options.clock } : {}),
+        ...(options.ingestCallLimits ? { callLimits: options.ingestCallLimits } : {}),
       });
       return [name, handler];
     }),

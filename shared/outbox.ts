@@ -26,8 +26,8 @@ export interface KeepRequest {
   now: Date;
   /** Gives up the write (the caller's budget); an aborted write throws, nothing is acknowledged. */
   storeSignal?: AbortSignal;
-  /** Gives up the inline publish; the stream publishes the event anyway. */
-  publishSignal?: () => AbortSignal;
+  /** Gives up the inline publish (none: the publisher's client bounds it); the stream publishes the event anyway. */
+  publishSignal?: () => AbortSignal | undefined;
 }
 
 /**
@@ -57,7 +57,8 @@ export async function keepEvent(
   });
   if (stored.kind === 'duplicate') return stored;
   try {
-    const options = request.publishSignal ? { abortSignal: request.publishSignal() } : {};
+    const abortSignal = request.publishSignal?.();
+    const options = abortSignal ? { abortSignal } : {};
     // Stored under its own key: the message made above; stored as a conflict: its own message.
     if (stored.pk === pk) await deps.publisher.publishMessage(message, options);
     else await deps.publisher.publish(stored.event, stored.pk, options);

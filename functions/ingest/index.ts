@@ -6,7 +6,14 @@ import { EventStore } from '../../shared/eventStore.ts';
 import { cachedKeySource, parseKeys } from '../../shared/providerKeys.ts';
 import { providerNamed } from '../../shared/providers/registry.ts';
 import { EventPublisher } from '../../shared/publisher.ts';
-import { CLIENT_CONFIG, numberEnv, requiredEnv } from '../awsConfig.ts';
+import {
+  CLIENT_CALL_MAX_MS,
+  CLIENT_CONFIG,
+  INLINE_PUBLISH_CLIENT_CONFIG,
+  INLINE_PUBLISH_MAX_MS,
+  numberEnv,
+  requiredEnv,
+} from '../awsConfig.ts';
 import { makeIngestHandler } from './ingestHandler.ts';
 
 const provider = await providerNamed(requiredEnv(ENV.provider));
@@ -32,6 +39,8 @@ export const handler = makeIngestHandler({
   provider,
   keys,
   store: new EventStore(new DynamoDBClient(CLIENT_CONFIG), requiredEnv(ENV.table)),
-  publisher: new EventPublisher(new SNSClient(CLIENT_CONFIG), requiredEnv(ENV.topicArn)),
+  publisher: new EventPublisher(new SNSClient(INLINE_PUBLISH_CLIENT_CONFIG), requiredEnv(ENV.topicArn)),
   retentionSeconds: numberEnv(ENV.retentionDays, DEFAULT_RETENTION_DAYS) * 24 * 3600,
+  // These clients end every call by themselves within these limits.
+  callLimits: { storeMs: CLIENT_CALL_MAX_MS, publishMs: INLINE_PUBLISH_MAX_MS },
 });

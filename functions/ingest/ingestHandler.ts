@@ -22,6 +22,12 @@ export interface IngestDependencies {
   /** How long stored events (and so dedupe records) are kept; never shorter than the provider's retry span. */
   retentionSeconds: number;
   clock?: () => Date;
+  /**
+   * The longest one call through `store`'s and `publisher`'s clients can take, for clients that enforce
+   * their own timeouts (the Lambda's: `functions/awsConfig.ts`). A call then carries an abort signal
+   * only when the invocation has less time left than that. Without it, every call carries one.
+   */
+  callLimits?: { storeMs: number; publishMs: number };
 }
 
 /**
@@ -75,7 +81,9 @@ const REFRESHABLE: ReadonlySet<string> = new Set([
 /**
  * The ingest's deadlines. The write gets what is left of the invocation minus the time to answer; the
  * inline publish at most `publishMs` (the stream publishes the event anyway, so a slow SNS must not
- * hold the provider's answer), and never past the same reserve.
+ * hold the provider's answer), and never past the same reserve. A client whose own enforced timeouts
+ * end its calls sooner needs no abort signal (see `callLimits`): in Lambda that is every invocation
+ * that starts with its full 10 s, and the signal's listeners cost every call a little.
  */
 export const INGEST_BUDGET = { answerReserveMs: 500, publishMs: 1_500 } as const;
 
@@ -140,7 +148,9 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
 
     const { event } = result;
     const budget = () => Math.max(1, remainingMs() - INGEST_BUDGET.answerReserveMs);
-    const storeDeadline = deadline(budget());
+    const within = (ms: number, limitMs: number | undefined) =>
+      limitMs !== undefined && limitMs <= ms ? undefined : deadline(ms);
+    const storeDeadline = within(budget(), deps.callLimits?.storeMs);
     let publishDeadline: Deadline | undefined;
     let kept: KeepResult;
     try {
@@ -153,15 +163,15 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
           event,
           retentionSeconds,
           now: receivedAt,
-          storeSignal: storeDeadline.signal,
+          ...(storeDeadline ? { storeSignal: storeDeadline.signal } : {}),
           publishSignal: () => {
-            publishDeadline = deadline(Math.min(INGEST_BUDGET.publishMs, budget()));
-            return publishDeadline.signal;
+            publishDeadline = within(Math.min(INGEST_BUDGET.publishMs, budget()), deps.callLimits?.publishMs);
+            return publishDeadline?.signal;
           },
         },
       );
     } finally {
-      storeDeadline.clear();
+      storeDeadline?.clear();
       publishDeadline?.clear();
     }
     const fields = { provider: provider.name, eventId: event.id, type: event.type, outcome: event.outcome };

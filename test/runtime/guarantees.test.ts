@@ -450,6 +450,57 @@ describe('deadlines hold', () => {
     }
   });
 
+  it('the ingest as the Lambda builds it (its clients end their own calls, no abort signal): DynamoDB hanging → 503, SNS hanging → 200, each within the budget', async () => {
+    const t = await testStack(localServers());
+    const hanging = await hangingEndpoint();
+    const { file: entry } = await bundleLambda(
+      'functions/ingest/index.ts',
+      mkdtempSync(join(tmpdir(), 'ingest-deadlines-')),
+    );
+    const answerWith = async (endpoints: { dynamodb: string; sns: string }, body: Buffer) => {
+      const event = apiGatewayEvent(
+        'apara',
+        body,
+        signerOf('apara').sign(body, t.keys.apara?.signingKey ?? '', new Date()),
+      );
+      const run = bundledIngest(entry, {
+        event,
+        ...endpoints,
+        table: t.resources.table,
+        topicArn: t.resources.topicArn,
+        verifyKeys: t.keys.apara?.verifyKeys ?? [],
+      });
+      const child = spawn(process.execPath, run.args, { env: run.env, stdio: ['ignore', 'pipe', 'ignore'] });
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      try {
+        // The function's timeout, counted from the process start (the bundle's import included).
+        await within(FUNCTION_SIZING.ingest.timeoutSeconds * 1000, 'the bundled ingest', exited);
+      } finally {
+        child.kill('SIGKILL');
+      }
+      return JSON.parse(output.replace(/^[\s\S]*ANSWER /, '')) as { statusCode: number; body: string };
+    };
+    try {
+      const unstored = await answerWith(
+        { dynamodb: hanging.url, sns: localServers().endpoints.sns },
+        sample('apara', 'order.completed'),
+      );
+      expect(unstored.statusCode).toBe(503);
+      const unpublished = await answerWith(
+        { dynamodb: localServers().endpoints.dynamodb, sns: hanging.url },
+        sample('apara', 'order.fund_settled'),
+      );
+      expect(unpublished.statusCode).toBe(200);
+      expect(answerOf(unpublished).status).toBe('accepted');
+    } finally {
+      await hanging.close();
+    }
+  });
+
   it('SNS never answers: the stream publisher reports the record failed within its budget', async () => {
     const hanging = await hangingEndpoint();
     const sns = new SNSClient({
