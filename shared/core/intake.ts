@@ -1,8 +1,9 @@
-import * as v from 'valibot';
+import type * as v from 'valibot';
 import type { NormalizedEvent } from '../contract/eventContract.ts';
 import { MAX_EVENT_ID_BYTES, MAX_EVENT_TYPE_BYTES, MAX_SUBJECT_BYTES } from './bounds.ts';
 import { isLosslessNumber, JsonTooDeepError, type ParsedPayload, parsePayload } from './losslessJson.ts';
 import { hashOfCanonical } from './payloadHash.ts';
+import { validatePayload } from './payloadValidation.ts';
 import type {
   AuthFailure,
   Headers,
@@ -49,7 +50,7 @@ export function intake(
   }
   const { payload } = parsed;
 
-  const valid = v.safeParse(provider.schema, payload);
+  const valid = validatePayload(provider.schema, payload);
   if (!valid.success) return { kind: 'quarantine', reason: describeIssues(valid.issues) };
 
   const mismatch = provider.checkHeaders?.(valid.output, headers);

@@ -52,3 +52,27 @@ describe('timestamps', () => {
     expect(utcTimestamp('2024-04-31T00:00:00.000Z')).toBe('2024-05-01T00:00:00.000Z');
   });
 });
+
+describe('timestamps in the UTC form providers send', () => {
+  /** Every day number of every month, in common, leap and century years, with each fraction length. */
+  const grid = ['0000', '1900', '2000', '2023', '2024', '9999'].flatMap((year) =>
+    Array.from({ length: 12 * 31 }, (_, i) => {
+      const month = String(Math.floor(i / 31) + 1).padStart(2, '0');
+      const day = String((i % 31) + 1).padStart(2, '0');
+      return ['', '.9', '.12', '.999', '.1234', '.999999', '.123456789'].flatMap((fraction) => [
+        `${year}-${month}-${day}T00:00:00${fraction}Z`,
+        `${year}-${month}-${day}T23:59:59${fraction}Z`,
+      ]);
+    }).flat(),
+  );
+
+  it('are readable, and read by Date, on every day number of every month', () => {
+    expect(grid.filter((text) => !isReadableTimestamp(text))).toEqual([]);
+    expect(grid.filter((text) => !Number.isFinite(Date.parse(text)))).toEqual([]);
+  });
+
+  it('are written in canonical form exactly as Date writes them (fraction cut, day rolled over)', () => {
+    expect(grid.filter((text) => utcTimestamp(text) !== utcOracle(text))).toEqual([]);
+    expect(grid.length).toBe(6 * 12 * 31 * 7 * 2);
+  });
+});
