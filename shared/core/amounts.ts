@@ -28,6 +28,9 @@ export function currencyOf(code: string | number): Currency | undefined {
 
 const JSON_NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
+/** A decimal already in the form `decimalText` writes: no exponent, no leading zero, not minus zero. */
+const PLAIN_DECIMAL = /^(?:0|-?[1-9]\d*)(?:\.\d+)?$|^-0\.\d*[1-9]\d*$/;
+
 /**
  * The exact decimal text of a JSON number or numeric string, without ever making a float:
  * `24.843798` → `"24.843798"`, `1e-7` → `"0.0000001"`. Returns undefined for anything else.
@@ -35,6 +38,7 @@ const JSON_NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 export function decimalText(value: unknown): string | undefined {
   const text = isLosslessNumber(value) ? value.value : typeof value === 'string' ? value.trim() : undefined;
   if (text === undefined) return undefined;
+  if (PLAIN_DECIMAL.test(text)) return text;
   const m = JSON_NUMBER.exec(text);
   if (!m) return undefined;
   const [, sign = '', whole = '', fraction = '', exp = '0'] = m;

@@ -11,7 +11,7 @@ import type {
   ProviderModule,
   ProviderSettings,
 } from './providerModule.ts';
-import { utcTimestamp } from './timestamps.ts';
+import { isoTimestamp, utcTimestamp } from './timestamps.ts';
 
 /** What the pure part of the intake decided about one delivery; no AWS call has happened yet. */
 export type IntakeResult =
@@ -68,14 +68,15 @@ export function intake(
     // answered 200 and re-ingested after the fix, instead of a 503 the provider retries until it gives up.
     return { kind: 'quarantine', reason: `could not normalize: ${(error as Error).name}` };
   }
-  const pastBound = keyPastBound(dedupeKey, `${provider.name}.${parts.eventType}`, parts.subject);
+  const type = `${provider.name}.${parts.eventType}`;
+  const pastBound = keyPastBound(dedupeKey, type, parts.subject);
   if (pastBound) return { kind: 'quarantine', reason: pastBound };
-  const receivedat = receivedAt.toISOString();
+  const receivedat = isoTimestamp(receivedAt);
   const event: NormalizedEvent = {
     specversion: '1.0',
     id: dedupeKey,
     source: `webhooks/${provider.name}`,
-    type: `${provider.name}.${parts.eventType}`,
+    type,
     subject: parts.subject,
     time: time ?? receivedat,
     datacontenttype: 'application/json',

@@ -52,3 +52,33 @@ function dayExists(text: string): boolean {
   const leapDay = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
   return day <= (MONTH_DAYS[month - 1] as number) + leapDay;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, n) => String(n).padStart(3, '0'));
+
+/** The UTC day last written by `isoTimestamp`, and its `YYYY-MM-DDT`. */
+let lastDay = Number.NaN;
+let lastDayPrefix = '';
+
+/**
+ * `date.toISOString()`, without its cost (about 0.4 µs) for a date on the same UTC day as the last one:
+ * a warm Lambda's receipt times. Invalid dates throw the same RangeError.
+ *
+ * @example
+ * isoTimestamp(new Date(0)) // '1970-01-01T00:00:00.000Z'
+ */
+export function isoTimestamp(date: Date): string {
+  const ms = date.getTime();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay) {
+    const iso = date.toISOString();
+    // Years past 9999 or before 0 are written with six digits and a sign: not cached.
+    if (iso.length !== 24) return iso;
+    lastDay = day;
+    lastDayPrefix = iso.slice(0, 11);
+  }
+  const inDay = ms - day * DAY_MS;
+  const seconds = Math.floor(inDay / 1000);
+  return `${lastDayPrefix}${TWO_DIGITS[Math.floor(seconds / 3600)]}:${TWO_DIGITS[Math.floor(seconds / 60) % 60]}:${TWO_DIGITS[seconds % 60]}.${THREE_DIGITS[inDay % 1000]}Z`;
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import * as v from 'valibot';
-import { isReadableTimestamp, utcTimestamp } from '../../shared/core/timestamps.ts';
+import { isoTimestamp, isReadableTimestamp, utcTimestamp } from '../../shared/core/timestamps.ts';
 
 /** What the two functions answered before their fast paths: valibot's ISO check and `Date` alone. */
 const IsoTimestampSchema = v.pipe(v.string(), v.isoTimestamp());
@@ -74,5 +74,30 @@ describe('timestamps in the UTC form providers send', () => {
   it('are written in canonical form exactly as Date writes them (fraction cut, day rolled over)', () => {
     expect(grid.filter((text) => utcTimestamp(text) !== utcOracle(text))).toEqual([]);
     expect(grid.length).toBe(6 * 12 * 31 * 7 * 2);
+  });
+});
+
+describe('isoTimestamp', () => {
+  it('writes what toISOString writes, for dates on the same day and on others, any year (property)', () => {
+    const sameDay = fc
+      .integer({ min: 0, max: 24 * 60 * 60 * 1000 - 1 })
+      .map((ms) => new Date(Date.UTC(2026, 0, 1) + ms));
+    fc.assert(
+      fc.property(fc.oneof(sameDay, fc.date({ noInvalidDate: true })), (date) => {
+        expect(isoTimestamp(date)).toBe(date.toISOString());
+      }),
+      { numRuns: 20000 },
+    );
+  });
+
+  it('writes the first and last millisecond of days, in years 0, 1970 and 9999, as toISOString does', () => {
+    // In pairs on one day: the second of each is written from the first one's day.
+    const days = [0, 86_399_999, -86_400_000, -1, -62_167_219_200_000, -62_167_219_113_601];
+    for (const ms of [...days, 253_402_214_400_000, 253_402_300_799_999, 253_402_300_800_000])
+      expect(isoTimestamp(new Date(ms))).toBe(new Date(ms).toISOString());
+  });
+
+  it('throws for an invalid date, as toISOString does', () => {
+    expect(() => isoTimestamp(new Date(Number.NaN))).toThrow(RangeError);
   });
 });
