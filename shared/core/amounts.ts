@@ -22,6 +22,9 @@ for (const row of ISO4217.split(',')) {
 
 /** An ISO 4217 currency by alphabetic (`"USD"`) or numeric (`"840"`, `840`) code. */
 export function currencyOf(code: string | number): Currency | undefined {
+  // Providers send the alphabetic code as ISO writes it; the table's keys are never digits.
+  const exact = typeof code === 'string' ? byCode.get(code) : undefined;
+  if (exact) return exact;
   const text = String(code).trim();
   return /^\d+$/.test(text) ? byNumber.get(text.padStart(3, '0')) : byCode.get(text.toUpperCase());
 }

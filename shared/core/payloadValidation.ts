@@ -216,9 +216,11 @@ function compileLooseObject(entries: Readonly<Record<string, SchemaNode>>): Pred
       return false;
     const record = input as Record<string, unknown>;
     for (const field of fields) {
-      if (field.key in record) {
-        if (!field.check(record[field.key])) return false;
-      } else if (!field.optional) return false;
+      const value = record[field.key];
+      // Read once: a value that is not undefined is present (no entry is named like an inherited property).
+      if (value === undefined && !(field.key in record)) {
+        if (!field.optional) return false;
+      } else if (!field.check(value)) return false;
     }
     return true;
   };

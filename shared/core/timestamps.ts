@@ -46,11 +46,19 @@ const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** The `YYYY-MM-DD` the text starts with is a real calendar day (`Date` reads 30 February as 1 March). */
 function dayExists(text: string): boolean {
-  const year = Number(text.slice(0, 4));
-  const month = Number(text.slice(5, 7));
-  const day = Number(text.slice(8, 10));
+  const day = digitsAt(text, 8, 2);
+  if (day <= 28) return true;
+  const month = digitsAt(text, 5, 2);
+  const year = digitsAt(text, 0, 4);
   const leapDay = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 1 : 0;
   return day <= (MONTH_DAYS[month - 1] as number) + leapDay;
+}
+
+/** The number written by `count` ASCII digits at `start` (the caller's pattern has checked they are digits). */
+function digitsAt(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i += 1) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
