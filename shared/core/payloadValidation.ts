@@ -82,7 +82,19 @@ export function predicateOf(schema: object): Predicate | null {
 const accept: Predicate = () => true;
 const OPTIONAL_TYPES = new Set(['optional', 'nullish', 'exact_optional']);
 
+/** Each part's predicate, built once: a part shared by many event types (a user snapshot) is read once. */
+const parts = new WeakMap<object, Predicate>();
+
 function compile(node: SchemaNode): Predicate {
+  let predicate = parts.get(node);
+  if (predicate === undefined) {
+    predicate = compileNode(node);
+    parts.set(node, predicate);
+  }
+  return predicate;
+}
+
+function compileNode(node: SchemaNode): Predicate {
   if (node.async) throw new NotExpressibleError('async schema');
   if (node.pipe) return compilePipe(node.pipe);
   if ('fallback' in node && node.fallback !== undefined) throw new NotExpressibleError('fallback');
