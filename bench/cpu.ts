@@ -1,7 +1,7 @@
-import * as v from 'valibot';
 import { intake } from '../shared/core/intake.ts';
 import { parsePayload, stringifyJson } from '../shared/core/losslessJson.ts';
 import { hashOfCanonical } from '../shared/core/payloadHash.ts';
+import { validatePayload } from '../shared/core/payloadValidation.ts';
 import type { ProviderModule, ProviderSettings } from '../shared/core/providerModule.ts';
 import { packEvent } from '../shared/eventStore.ts';
 import { loadProviders, PROVIDER_NAMES } from '../shared/providers/registry.ts';
@@ -76,12 +76,14 @@ function measureProvider(
 
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const { payload, canonical } = parsePayload(utf8.decode(body));
-  const parsed = v.parse(module.schema, payload);
+  const valid = validatePayload(module.schema, payload);
+  if (!valid.success) throw new Error(`${provider}/${sample.name}: the sample is not valid`);
+  const parsed = valid.output;
   const stages = {
     verify: microsPerOp(() => module.verify(body, headers, settings, now), { iterations: ITERATIONS }),
     losslessParse: microsPerOp(() => parsePayload(utf8.decode(body)), { iterations: ITERATIONS }),
     jsonParse: microsPerOp(() => JSON.parse(body.toString('utf8')), { iterations: ITERATIONS }),
-    validate: microsPerOp(() => v.safeParse(module.schema, payload), { iterations: ITERATIONS }),
+    validate: microsPerOp(() => validatePayload(module.schema, payload), { iterations: ITERATIONS }),
     normalize: microsPerOp(
       () => [module.dedupeKey(parsed, headers), module.normalize(parsed, { headers, receivedAt: now })],
       { iterations: ITERATIONS },

@@ -22,11 +22,17 @@ for (const row of ISO4217.split(',')) {
 
 /** An ISO 4217 currency by alphabetic (`"USD"`) or numeric (`"840"`, `840`) code. */
 export function currencyOf(code: string | number): Currency | undefined {
+  // Providers send the alphabetic code as ISO writes it; the table's keys are never digits.
+  const exact = typeof code === 'string' ? byCode.get(code) : undefined;
+  if (exact) return exact;
   const text = String(code).trim();
   return /^\d+$/.test(text) ? byNumber.get(text.padStart(3, '0')) : byCode.get(text.toUpperCase());
 }
 
 const JSON_NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/** A decimal already in the form `decimalText` writes: no exponent, no leading zero, not minus zero. */
+const PLAIN_DECIMAL = /^(?:0|-?[1-9]\d*)(?:\.\d+)?$|^-0\.\d*[1-9]\d*$/;
 
 /**
  * The exact decimal text of a JSON number or numeric string, without ever making a float:
@@ -35,6 +41,7 @@ const JSON_NUMBER = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 export function decimalText(value: unknown): string | undefined {
   const text = isLosslessNumber(value) ? value.value : typeof value === 'string' ? value.trim() : undefined;
   if (text === undefined) return undefined;
+  if (PLAIN_DECIMAL.test(text)) return text;
   const m = JSON_NUMBER.exec(text);
   if (!m) return undefined;
   const [, sign = '', whole = '', fraction = '', exp = '0'] = m;

@@ -1,8 +1,9 @@
-import * as v from 'valibot';
+import type * as v from 'valibot';
 import type { NormalizedEvent } from '../contract/eventContract.ts';
 import { MAX_EVENT_ID_BYTES, MAX_EVENT_TYPE_BYTES, MAX_SUBJECT_BYTES } from './bounds.ts';
 import { isLosslessNumber, JsonTooDeepError, type ParsedPayload, parsePayload } from './losslessJson.ts';
 import { hashOfCanonical } from './payloadHash.ts';
+import { validatePayload } from './payloadValidation.ts';
 import type {
   AuthFailure,
   Headers,
@@ -10,7 +11,7 @@ import type {
   ProviderModule,
   ProviderSettings,
 } from './providerModule.ts';
-import { utcTimestamp } from './timestamps.ts';
+import { isoTimestamp, utcTimestamp } from './timestamps.ts';
 
 /** What the pure part of the intake decided about one delivery; no AWS call has happened yet. */
 export type IntakeResult =
@@ -49,7 +50,7 @@ export function intake(
   }
   const { payload } = parsed;
 
-  const valid = v.safeParse(provider.schema, payload);
+  const valid = validatePayload(provider.schema, payload);
   if (!valid.success) return { kind: 'quarantine', reason: describeIssues(valid.issues) };
 
   const mismatch = provider.checkHeaders?.(valid.output, headers);
@@ -67,14 +68,15 @@ export function intake(
     // answered 200 and re-ingested after the fix, instead of a 503 the provider retries until it gives up.
     return { kind: 'quarantine', reason: `could not normalize: ${(error as Error).name}` };
   }
-  const pastBound = keyPastBound(dedupeKey, `${provider.name}.${parts.eventType}`, parts.subject);
+  const type = `${provider.name}.${parts.eventType}`;
+  const pastBound = keyPastBound(dedupeKey, type, parts.subject);
   if (pastBound) return { kind: 'quarantine', reason: pastBound };
-  const receivedat = receivedAt.toISOString();
+  const receivedat = isoTimestamp(receivedAt);
   const event: NormalizedEvent = {
     specversion: '1.0',
     id: dedupeKey,
     source: `webhooks/${provider.name}`,
-    type: `${provider.name}.${parts.eventType}`,
+    type,
     subject: parts.subject,
     time: time ?? receivedat,
     datacontenttype: 'application/json',

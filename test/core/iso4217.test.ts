@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { amountFromMinor, currencyOf, decimalText, fromMinorUnits } from '../../shared/core/amounts.ts';
 import { iso4217Source } from '../../shared/core/iso4217Source.ts';
 import { parseJson } from '../../shared/core/losslessJson.ts';
@@ -43,5 +44,47 @@ describe('exact amounts', () => {
     expect(amountFromMinor('-150', 'JPY')).toEqual({ value: '-150', currency: 'JPY' });
     expect(fromMinorUnits('12.5', 2)).toBeUndefined();
     expect(amountFromMinor('100', 'XYZ')).toBeUndefined();
+  });
+
+  it('writes a decimal exactly as the general reading does, plain forms included (property)', () => {
+    // What decimalText answered before its shortcut for plain decimals: the general reading alone.
+    const general = (text: string) => {
+      const m = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+      if (!m) return undefined;
+      const [, sign = '', whole = '', fraction = '', exp = '0'] = m;
+      const shift = Number(exp);
+      if (!Number.isSafeInteger(shift) || Math.abs(shift) > 400) return undefined;
+      let digits = whole + fraction;
+      let point = whole.length + shift;
+      if (point <= 0) {
+        digits = '0'.repeat(1 - point) + digits;
+        point = 1;
+      } else if (point > digits.length) digits = digits + '0'.repeat(point - digits.length);
+      const intPart = digits.slice(0, point).replace(/^0+(?=\d)/, '');
+      const fracPart = digits.slice(point);
+      const out = fracPart ? `${intPart}.${fracPart}` : intPart;
+      return sign && /[1-9]/.test(out) ? `-${out}` : out;
+    };
+    const digits = fc.stringMatching(/^[0-9]{1,6}$/);
+    const decimal = fc
+      .tuple(
+        fc.constantFrom('', '-'),
+        fc.oneof(digits, fc.constantFrom('0', '00', '000')),
+        fc.option(fc.oneof(digits, fc.constantFrom('0', '00')), { nil: undefined }),
+        fc.option(fc.constantFrom('e0', 'e3', 'E-2', 'e+1'), { nil: undefined }),
+      )
+      .map(
+        ([sign, whole, fraction, exp]) =>
+          `${sign}${whole}${fraction === undefined ? '' : `.${fraction}`}${exp ?? ''}`,
+      );
+    fc.assert(
+      fc.property(fc.oneof(decimal, fc.string()), (text) => {
+        expect(decimalText(text)).toBe(general(text.trim()));
+      }),
+      { numRuns: 5000 },
+    );
+    expect(decimalText('-0.00')).toBe('0.00');
+    expect(decimalText('-0.05')).toBe('-0.05');
+    expect(decimalText('007.50')).toBe('7.50');
   });
 });

@@ -27,8 +27,8 @@ function isOrderEvent(event: AparaEvent): event is AparaOrderEvent {
   return event.entityType === 'order';
 }
 
-function withRole(role: string, value: Amount | undefined): ContractAmount[] {
-  return value ? [{ role, ...value }] : [];
+function addAmount(amounts: ContractAmount[], role: string, found: Amount | undefined): void {
+  if (found) amounts.push({ role, value: found.value, currency: found.currency });
 }
 
 export const apara: ProviderModule<AparaEvent> = {
@@ -37,23 +37,17 @@ export const apara: ProviderModule<AparaEvent> = {
   schema: AparaEventSchema,
   dedupeKey: (event) => event.eventId,
   normalize(event) {
-    const common = {
-      eventType: `${event.entityType}.${event.status}`,
-      subject: `${event.entityType}/${event.entityId}`,
-      time: utcTimestamp(event.createdAt),
-    };
+    const eventType = `${event.entityType}.${event.status}`;
+    const subject = `${event.entityType}/${event.entityId}`;
+    const time = utcTimestamp(event.createdAt);
     // Events of entities other than orders carry no published status meaning and no amounts.
-    if (!isOrderEvent(event)) return { ...common, outcome: 'info', amounts: [] };
+    if (!isOrderEvent(event)) return { eventType, subject, time, outcome: 'info', amounts: [] };
     const { order } = event;
-    return {
-      ...common,
-      outcome: ORDER_OUTCOMES[event.status],
-      // Amounts as APARA states them, zeros included (an `initiated` order has no amounts yet).
-      amounts: [
-        ...withRole('depositAmount', amount(order.depositAmount, order.depositCurrency)),
-        ...withRole('withdrawAmount', amount(order.withdrawAmount, order.withdrawCurrency)),
-      ],
-    };
+    // Amounts as APARA states them, zeros included (an `initiated` order has no amounts yet).
+    const amounts: ContractAmount[] = [];
+    addAmount(amounts, 'depositAmount', amount(order.depositAmount, order.depositCurrency));
+    addAmount(amounts, 'withdrawAmount', amount(order.withdrawAmount, order.withdrawCurrency));
+    return { eventType, subject, time, outcome: ORDER_OUTCOMES[event.status], amounts };
   },
   retrySpanSeconds: RETRY_SPAN_SECONDS,
 };

@@ -1,6 +1,7 @@
 import type { Outcome } from '../../contract/eventContract.ts';
 import { amount } from '../../core/amounts.ts';
 import type { ProviderModule } from '../../core/providerModule.ts';
+import { utcTimestamp } from '../../core/timestamps.ts';
 import { type CoinmeEvent, CoinmeEventSchema, isEpochSeconds } from './schemas.ts';
 import { verify } from './verify.ts';
 
@@ -51,8 +52,8 @@ function subjectOf(event: CoinmeEvent): string {
 
 /** `at` as RFC 3339 in UTC, from an ISO string or epoch seconds. */
 function timeOf(at: CoinmeEvent['at']): string {
-  const milliseconds = isEpochSeconds(at) ? Math.round(Number(String(at)) * 1000) : Date.parse(at as string);
-  return new Date(milliseconds).toISOString();
+  if (!isEpochSeconds(at)) return utcTimestamp(at as string);
+  return new Date(Math.round(Number(String(at)) * 1000)).toISOString();
 }
 
 export const coinme: ProviderModule<CoinmeEvent> = {
