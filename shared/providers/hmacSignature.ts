@@ -7,8 +7,11 @@ export type SignatureEncoding = 'hex' | 'base64';
 
 const HEX_SHA256_LENGTH = 64;
 const SHA256_BYTES = 32;
-// Standard or URL-safe alphabet, padding optional: 43 characters carry 32 bytes.
-const BASE64_SHA256 = /^[A-Za-z0-9+/_-]{43}=?$/;
+/** Base64 digits of 32 bytes: 43, then one `=` or nothing. */
+const BASE64_SHA256_DIGITS = 43;
+// Standard or URL-safe alphabet, padding optional (see `isBase64Of`).
+const BASE64_SHA256 = /^[A-Za-z0-9+/_-]+=?$/;
+const EQUALS = 0x3d;
 /** Most entries one signature header may carry: a provider rotating secrets sends two or three. */
 const MAX_SIGNATURES = 8;
 /** What separates the entries of a signature header. */
@@ -25,8 +28,23 @@ const SEPARATORS = /[\s,]+/;
  */
 export function decodeSignature(text: string, encodings: readonly SignatureEncoding[]): Buffer | undefined {
   if (text.length === HEX_SHA256_LENGTH && encodings.includes('hex')) return hexSha256(text);
-  if (encodings.includes('base64') && BASE64_SHA256.test(text)) return Buffer.from(text, 'base64');
+  if (encodings.includes('base64') && isBase64Of(text, BASE64_SHA256_DIGITS, 1, BASE64_SHA256))
+    return Buffer.from(text, 'base64');
   return undefined;
+}
+
+/**
+ * Whether `text` is exactly `digits` base64 digits followed by `padding` `=` signs or by nothing, as
+ * `/^[alphabet]{digits}(?:={padding})?$/` answers: `pattern` is `/^[alphabet]+(?:={padding})?$/`,
+ * and the length says the rest. A counted repetition takes V8's regexp engine about three times as long.
+ *
+ * @example
+ * isBase64Of(value, 86, 2, /^[A-Za-z0-9+/]+(?:==)?$/) // an Ed25519 signature, padded or not
+ */
+export function isBase64Of(text: string, digits: number, padding: number, pattern: RegExp): boolean {
+  const last = text.charCodeAt(text.length - 1);
+  if (text.length === digits) return last !== EQUALS && pattern.test(text);
+  return text.length === digits + padding && last === EQUALS && pattern.test(text);
 }
 
 /**

@@ -231,6 +231,13 @@ const entries = (entry: fc.Arbitrary<string>, maxLength: number) =>
 const header = (entry: fc.Arbitrary<string>) =>
   fc.oneof({ arbitrary: entries(entry, 3), weight: 4 }, { arbitrary: entries(entry, 10), weight: 1 });
 
+function timestampText(kind: string, timestamp: string): string {
+  if (kind === 'text') return 'now';
+  if (kind === 'twelve') return timestamp.padStart(12, '0');
+  if (kind === 'thirteen') return timestamp.padStart(13, '0');
+  return timestamp;
+}
+
 /** Outcomes the properties met: each property must meet every outcome it is about, or it proved little. */
 const seen = new Set<string>();
 
@@ -255,6 +262,10 @@ describe('verify answers exactly as the implementation it replaced (property)', 
       `${good.toString('hex').slice(0, 63)}g`,
       good.toString('hex').slice(0, 62),
       `${good.toString('base64').slice(0, 42)}*=`,
+      `${good.toString('base64').slice(0, 42)}==`,
+      `${good.toString('base64').slice(0, 42)}=`,
+      `${good.toString('base64').slice(0, 43)}A`,
+      `${good.toString('base64').slice(0, 43)}==`,
       'sha256=abc',
       'v1',
     );
@@ -367,52 +378,66 @@ describe('verify answers exactly as the implementation it replaced (property)', 
     );
     const sentAt = fc.constantFrom(NOW, new Date(NOW.getTime() - 301_000), new Date(NOW.getTime() + 301_000));
     fc.assert(
-      fc.property(sentAt, keyList, fc.constantFrom(id, '', 'msg id'), (at, keys, messageId) => {
-        const signed = signMessage(BODY, signingKey, messageId || id, at);
-        const [v1, v1a] = (signed['webhook-signature'] as string).split(' ') as [string, string];
-        const wrong = signMessage(BODY, other.signingKey, messageId || id, at)['webhook-signature'] as string;
-        const [wrongV1, wrongV1a] = wrong.split(' ') as [string, string];
-        const value = (entry: string) => entry.slice(entry.indexOf(',') + 1);
-        const entry = fc.constantFrom(
-          v1,
-          v1a,
-          wrongV1,
-          wrongV1a,
-          `v2,${value(v1)}`,
-          `v1b,${value(v1)}`,
-          `x1,${value(v1)}`,
-          `v1,${value(v1).slice(1)}`,
-          `v1,${value(v1).replace(/=$/, '')}`,
-          `v1a,${value(v1a).replace(/==$/, '')}`,
-          `v1a,${value(v1a).slice(2)}`,
-          `v1,${value(v1a)}`,
-          `v1a,${value(v1)}`,
-          'v1',
-          'v1a',
-        );
-        fc.assert(
-          fc.property(
-            header(entry),
-            fc.constantFrom('present', 'missing', 'text'),
-            (signature, timestampKind) => {
-              const timestamp = signed['webhook-timestamp'] as string;
-              const headers: Headers = {
-                'webhook-signature': signature,
-                ...(messageId ? { 'webhook-id': messageId } : {}),
-                ...(timestampKind === 'missing'
-                  ? {}
-                  : { 'webhook-timestamp': timestampKind === 'text' ? 'now' : timestamp }),
-              };
-              const settings = { keys };
-              expectSame(
-                verifyStandardWebhooks(BODY, headers, settings, NOW),
-                oldStandardWebhooksVerify(BODY, headers, settings, NOW),
-              );
-            },
-          ),
-          { numRuns: 50 },
-        );
-      }),
+      fc.property(
+        sentAt,
+        keyList,
+        fc.constantFrom(id, '', 'msg id', 'm'.repeat(256), 'm'.repeat(257)),
+        (at, keys, messageId) => {
+          const signed = signMessage(BODY, signingKey, messageId || id, at);
+          const [v1, v1a] = (signed['webhook-signature'] as string).split(' ') as [string, string];
+          const wrong = signMessage(BODY, other.signingKey, messageId || id, at)[
+            'webhook-signature'
+          ] as string;
+          const [wrongV1, wrongV1a] = wrong.split(' ') as [string, string];
+          const value = (entry: string) => entry.slice(entry.indexOf(',') + 1);
+          const entry = fc.constantFrom(
+            v1,
+            v1a,
+            wrongV1,
+            wrongV1a,
+            `v2,${value(v1)}`,
+            `v1b,${value(v1)}`,
+            `x1,${value(v1)}`,
+            `v1,${value(v1).slice(1)}`,
+            `v1,${value(v1).replace(/=$/, '')}`,
+            `v1a,${value(v1a).replace(/==$/, '')}`,
+            `v1a,${value(v1a).slice(2)}`,
+            `v1,${value(v1).slice(0, 42)}==`,
+            `v1,${value(v1).slice(0, 43)}A`,
+            `v1,${value(v1).slice(0, 42)}=`,
+            `v1a,${value(v1a).slice(0, 86)}AA`,
+            `v1a,${value(v1a).slice(0, 85)}=`,
+            `v1a,${value(v1a).slice(0, 86)}=`,
+            `v1a,${value(v1a).slice(0, 84)}==`,
+            `v1,${value(v1a)}`,
+            `v1a,${value(v1)}`,
+            'v1',
+            'v1a',
+          );
+          fc.assert(
+            fc.property(
+              header(entry),
+              fc.constantFrom('present', 'missing', 'text', 'twelve', 'thirteen'),
+              (signature, timestampKind) => {
+                const timestamp = signed['webhook-timestamp'] as string;
+                const headers: Headers = {
+                  'webhook-signature': signature,
+                  ...(messageId ? { 'webhook-id': messageId } : {}),
+                  ...(timestampKind === 'missing'
+                    ? {}
+                    : { 'webhook-timestamp': timestampText(timestampKind, timestamp) }),
+                };
+                const settings = { keys };
+                expectSame(
+                  verifyStandardWebhooks(BODY, headers, settings, NOW),
+                  oldStandardWebhooksVerify(BODY, headers, settings, NOW),
+                );
+              },
+            ),
+            { numRuns: 50 },
+          );
+        },
+      ),
       { numRuns: 200 },
     );
     expect([...seen].sort()).toEqual(

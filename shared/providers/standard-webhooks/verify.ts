@@ -7,6 +7,7 @@ import {
 } from 'node:crypto';
 import type { AuthFailure, Headers, ProviderSettings, VerifyResult } from '../../core/providerModule.ts';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../core/signatureWindow.ts';
+import { isBase64Of } from '../hmacSignature.ts';
 
 /** The delivery's id: the same on every retry of one message, and our dedupe key. */
 export const ID_HEADER = 'webhook-id';
@@ -25,14 +26,20 @@ export const PUBLIC_KEY_PREFIX = 'whpk_';
 /** More entries than a sender rotating keys sends (two or three): refused before any crypto. */
 const MAX_SIGNATURES = 8;
 /** Printable ASCII without spaces, as message ids are (`msg_…`), short enough for a table key. */
-const MESSAGE_ID = /^[\x21-\x7e]{1,256}$/;
-const UNIX_SECONDS = /^\d{1,12}$/;
+const MESSAGE_ID = /^[\x21-\x7e]+$/;
+const MAX_MESSAGE_ID_LENGTH = 256;
+const UNIX_SECONDS = /^\d+$/;
+const MAX_UNIX_SECONDS_LENGTH = 12;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** A signature version: `v1`, `v1a`, and whatever later versions the spec adds. */
 const VERSION = /^v\d+[a-z]*$/;
 const SEPARATORS = /[\s,]+/;
-const HMAC_BASE64 = /^[A-Za-z0-9+/]{43}=?$/;
-const ED25519_BASE64 = /^[A-Za-z0-9+/]{86}(?:==)?$/;
+/** 32 bytes: 43 base64 digits and one `=` or nothing (see `isBase64Of`). */
+const HMAC_BASE64 = /^[A-Za-z0-9+/]+=?$/;
+const HMAC_DIGITS = 43;
+/** 64 bytes: 86 base64 digits and `==` or nothing. */
+const ED25519_BASE64 = /^[A-Za-z0-9+/]+(?:==)?$/;
+const ED25519_DIGITS = 86;
 /** DER header of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32-byte raw key follows it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
@@ -64,10 +71,11 @@ export function verify(
 
   const id = headers[ID_HEADER];
   if (!id) return failure('missing_id');
-  if (!MESSAGE_ID.test(id)) return failure('malformed_id');
+  if (id.length > MAX_MESSAGE_ID_LENGTH || !MESSAGE_ID.test(id)) return failure('malformed_id');
   const timestamp = headers[TIMESTAMP_HEADER];
   if (!timestamp) return failure('missing_timestamp');
-  if (!UNIX_SECONDS.test(timestamp)) return failure('malformed_timestamp');
+  if (timestamp.length > MAX_UNIX_SECONDS_LENGTH || !UNIX_SECONDS.test(timestamp))
+    return failure('malformed_timestamp');
   const header = headers[SIGNATURE_HEADER]?.trim();
   if (!header) return failure('missing_signature');
 
@@ -132,11 +140,11 @@ function signaturesOf(header: string): Signatures | AuthFailure {
     const value = parts[i + 1] as string;
     if (version === SYMMETRIC) {
       known = true;
-      if (HMAC_BASE64.test(value)) signatures.hmacs.push(Buffer.from(value, 'base64'));
+      if (isBase64Of(value, HMAC_DIGITS, 1, HMAC_BASE64)) signatures.hmacs.push(Buffer.from(value, 'base64'));
       else malformed = true;
     } else if (version === ASYMMETRIC) {
       known = true;
-      if (ED25519_BASE64.test(value)) signatures.ed25519s.push(value);
+      if (isBase64Of(value, ED25519_DIGITS, 2, ED25519_BASE64)) signatures.ed25519s.push(value);
       else malformed = true;
     }
   }
