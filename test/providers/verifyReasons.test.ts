@@ -308,6 +308,13 @@ describe('verify answers exactly as the implementation it replaced (property)', 
       '2026-11-30T06:00:00Z',
       'yesterday',
       '2026-02-30T00:00:00Z',
+      '2026-11-30T07:00:00+01:00',
+      '2026-11-30T06:00:00.123456789Z',
+      '2026-11-30T06:00:00.1234567891Z',
+      '2026-11-30t06:00:00Z',
+      '2026-11-30T24:00:00Z',
+      '2026-11-30T06:00:00+01',
+      '0099-11-30T06:00:00Z',
       '',
       undefined,
     );
@@ -345,7 +352,7 @@ describe('verify answers exactly as the implementation it replaced (property)', 
           { numRuns: 40 },
         );
       }),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
     expect([...seen].sort()).toEqual(
       [

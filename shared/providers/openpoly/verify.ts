@@ -35,14 +35,34 @@ export function verify(
   if (!header?.trim()) return { ok: false, reason: 'missing_signature' };
   const timestamp = headers[TIMESTAMP_HEADER]?.trim();
   if (!timestamp) return { ok: false, reason: 'missing_timestamp' };
-  if (!isReadableTimestamp(timestamp)) return { ok: false, reason: 'malformed_timestamp' };
+  const signedAt = readableTimestampMs(timestamp);
+  if (signedAt === undefined) return { ok: false, reason: 'malformed_timestamp' };
 
   const signatures = currentSignatures(header);
   if (!Array.isArray(signatures)) return { ok: false, reason: signatures };
   if (!anyKeySigned(keys, signatures, rawBody, `${timestamp}.`))
     return { ok: false, reason: 'bad_signature' };
-  if (!signedRecently(Date.parse(timestamp), now, settings)) return { ok: false, reason: 'stale_timestamp' };
+  if (!signedRecently(signedAt, now, settings)) return { ok: false, reason: 'stale_timestamp' };
   return { ok: true };
+}
+
+/**
+ * UTC with a `T`, seconds and an optional fraction, the form OpenPoly sends: every text it matches is an
+ * RFC 3339 timestamp (`isReadableTimestamp` holds it readable when `Date` can read it).
+ */
+const UTC_TIMESTAMP =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
+
+/**
+ * The instant of a timestamp `isReadableTimestamp` accepts, else undefined; the common form is read
+ * with one `Date.parse` (a fifth of a microsecond) instead of two.
+ */
+function readableTimestampMs(timestamp: string): number | undefined {
+  if (UTC_TIMESTAMP.test(timestamp)) {
+    const ms = Date.parse(timestamp);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  return isReadableTimestamp(timestamp) ? Date.parse(timestamp) : undefined;
 }
 
 /**
