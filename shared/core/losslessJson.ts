@@ -85,9 +85,22 @@ function parseExact(text: string, withCanonical: boolean): ParsedPayload {
 }
 
 /** String and number tokens of JSON text, in order; strings are consumed whole, so what they hold is never seen. */
-const TOKENS = /"(?:[^"\\]+|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const TOKENS = /"(?:[^"\\]+|\\.)*"|-?\d[\d.eE+-]*/g;
 /** The same for text without a backslash (no string in it holds an escape). */
-const PLAIN_TOKENS = /"[^"]*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const PLAIN_TOKENS = /"[^"]*"|-?\d[\d.eE+-]*/g;
+/**
+ * A `LosslessNumber` of a number token of text `JSON.parse` accepted: a JSON number already, so the
+ * constructor's own check (a regular expression per number) is skipped; the object is the same (own
+ * `value` and `isLosslessNumber`, the class's prototype). When the tokens are out of step the walk's
+ * result is thrown away, so no other text ever becomes one.
+ */
+function sourceNumber(digits: string): LosslessNumber {
+  const number = Object.create(LosslessNumber.prototype) as { value: string; isLosslessNumber: boolean };
+  number.value = digits;
+  number.isLosslessNumber = true;
+  return number as LosslessNumber;
+}
+
 /** Keys JavaScript orders before all others in an object (array indices). */
 const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
 
@@ -111,7 +124,7 @@ class TokenWalk {
     let form: string | undefined;
     if (typeof value === 'number') {
       form = this.number();
-      if (form !== undefined) payload = new LosslessNumber(form);
+      if (form !== undefined) payload = sourceNumber(form);
     } else {
       form = this.nonNumber(value);
     }
@@ -144,7 +157,7 @@ class TokenWalk {
       if (typeof item === 'number') {
         itemForm = this.number();
         if (itemForm === undefined) return undefined;
-        items[i] = new LosslessNumber(itemForm);
+        items[i] = sourceNumber(itemForm);
       } else {
         itemForm = this.nonNumber(item);
         if (itemForm === undefined) return undefined;
@@ -170,7 +183,7 @@ class TokenWalk {
       if (typeof item === 'number') {
         itemForm = this.number();
         if (itemForm === undefined) return undefined;
-        members[key] = new LosslessNumber(itemForm);
+        members[key] = sourceNumber(itemForm);
       } else {
         itemForm = this.nonNumber(item);
         if (itemForm === undefined) return undefined;
