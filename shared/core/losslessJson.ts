@@ -142,7 +142,7 @@ class TokenWalk {
   private nonNumber(item: unknown): string | undefined {
     if (typeof item === 'object' && item !== null)
       return Array.isArray(item) ? this.array(item) : this.object(item as Record<string, unknown>);
-    if (typeof item !== 'string') return this.withCanonical ? JSON.stringify(item) : '';
+    if (typeof item !== 'string') return this.withCanonical ? String(item) : '';
     const token = this.tokens[this.next] as string;
     this.next += 1;
     if (!this.withCanonical) return '';
@@ -170,41 +170,51 @@ class TokenWalk {
   private object(members: Record<string, unknown>): string | undefined {
     const keys = Object.keys(members);
     const count = keys.length;
-    const entries: string[] = this.withCanonical ? new Array(count) : [];
-    let sorted = true;
+    if (!this.withCanonical) {
+      for (let i = 0; i < count; i += 1)
+        if (this.member(members, keys[i] as string) === undefined) return undefined;
+      return '';
+    }
+    // The canonical order is known before the members are walked, so each entry is written with the
+    // comma that goes before it there: then the form grows by one concatenation per member.
+    const order = inKeyOrder(keys) ? undefined : keyOrder(keys);
+    const entries: string[] | undefined = order && new Array(count);
+    const firstInOrder = order ? order[0] : 0;
+    let form = '{';
     for (let i = 0; i < count; i += 1) {
       const key = keys[i] as string;
-      const first = key.charCodeAt(0);
-      if (first >= 0x30 && first <= 0x39 && INDEX_KEY.test(key)) return undefined;
       const keyToken = this.tokens[this.next] as string;
-      this.next += 1;
-      const item = members[key];
-      let itemForm: string | undefined;
-      if (typeof item === 'number') {
-        itemForm = this.number();
-        if (itemForm === undefined) return undefined;
-        members[key] = sourceNumber(itemForm);
-      } else {
-        itemForm = this.nonNumber(item);
-        if (itemForm === undefined) return undefined;
-      }
-      if (this.withCanonical) {
-        entries[i] = `${this.escapes ? quoted(key, keyToken) : keyToken}:${itemForm}`;
-        if (sorted && i > 0 && (keys[i - 1] as string) > key) sorted = false;
-      }
+      const itemForm = this.member(members, key);
+      if (itemForm === undefined) return undefined;
+      const keyText = this.escapes ? quoted(key, keyToken) : keyToken;
+      const entry = i === firstInOrder ? `${keyText}:${itemForm}` : `,${keyText}:${itemForm}`;
+      if (entries) entries[i] = entry;
+      else form += entry;
     }
-    if (!this.withCanonical) return '';
-    if (count === 0) return '{}';
-    let form = '{';
-    if (sorted) {
-      for (let i = 0; i < count; i += 1) form += i === 0 ? entries[i] : `,${entries[i]}`;
-    } else {
-      const order = keyOrder(keys);
-      for (let i = 0; i < count; i += 1)
-        form += i === 0 ? entries[order[i] as number] : `,${entries[order[i] as number]}`;
-    }
+    if (order && entries) for (let i = 0; i < count; i += 1) form += entries[order[i] as number];
     return `${form}}`;
   }
+
+  /**
+   * Walks one member (its key token, then its value), putting a number's digits in; the value's form,
+   * or undefined when the order cannot be trusted (an array-index key).
+   */
+  private member(members: Record<string, unknown>, key: string): string | undefined {
+    const first = key.charCodeAt(0);
+    if (first >= 0x30 && first <= 0x39 && INDEX_KEY.test(key)) return undefined;
+    this.next += 1;
+    const item = members[key];
+    if (typeof item !== 'number') return this.nonNumber(item);
+    const digits = this.number();
+    if (digits !== undefined) members[key] = sourceNumber(digits);
+    return digits;
+  }
+}
+
+/** Whether the keys are in code-unit order already (the canonical order). */
+function inKeyOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i += 1) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }
 
 /**
