@@ -11,6 +11,12 @@ export const SIGNATURE_VERSION = 'v1';
 /** A `version=value` entry; the version is letters and digits. */
 const VERSIONED_ENTRY = /^[A-Za-z0-9]+=/;
 const CURRENT_PREFIX = `${SIGNATURE_VERSION}=`;
+/**
+ * UTC with a `T`, seconds and an optional fraction, the form OpenPoly sends: every text it matches is an
+ * RFC 3339 timestamp (`isReadableTimestamp` holds it readable when `Date` can read it).
+ */
+const UTC_TIMESTAMP =
+  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
 
 /**
  * OpenPoly's scheme: `X-Polynion-Signature: v1=<hex HMAC-SHA256(secret, "{timestamp}.{raw body}")>`, with
@@ -45,13 +51,6 @@ export function verify(
   if (!signedRecently(signedAt, now, settings)) return { ok: false, reason: 'stale_timestamp' };
   return { ok: true };
 }
-
-/**
- * UTC with a `T`, seconds and an optional fraction, the form OpenPoly sends: every text it matches is an
- * RFC 3339 timestamp (`isReadableTimestamp` holds it readable when `Date` can read it).
- */
-const UTC_TIMESTAMP =
-  /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$/;
 
 /**
  * The instant of a timestamp `isReadableTimestamp` accepts, else undefined; the common form is read
