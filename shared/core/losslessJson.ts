@@ -85,9 +85,22 @@ function parseExact(text: string, withCanonical: boolean): ParsedPayload {
 }
 
 /** String and number tokens of JSON text, in order; strings are consumed whole, so what they hold is never seen. */
-const TOKENS = /"(?:[^"\\]+|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const TOKENS = /"(?:[^"\\]+|\\.)*"|-?\d[\d.eE+-]*/g;
 /** The same for text without a backslash (no string in it holds an escape). */
-const PLAIN_TOKENS = /"[^"]*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const PLAIN_TOKENS = /"[^"]*"|-?\d[\d.eE+-]*/g;
+/**
+ * A `LosslessNumber` of a number token of text `JSON.parse` accepted: a JSON number already, so the
+ * constructor's own check (a regular expression per number) is skipped; the object is the same (own
+ * `value` and `isLosslessNumber`, the class's prototype). When the tokens are out of step the walk's
+ * result is thrown away, so no other text ever becomes one.
+ */
+function sourceNumber(digits: string): LosslessNumber {
+  const number = Object.create(LosslessNumber.prototype) as { value: string; isLosslessNumber: boolean };
+  number.value = digits;
+  number.isLosslessNumber = true;
+  return number as LosslessNumber;
+}
+
 /** Keys JavaScript orders before all others in an object (array indices). */
 const INDEX_KEY = /^(?:0|[1-9]\d*)$/;
 
@@ -111,7 +124,7 @@ class TokenWalk {
     let form: string | undefined;
     if (typeof value === 'number') {
       form = this.number();
-      if (form !== undefined) payload = new LosslessNumber(form);
+      if (form !== undefined) payload = sourceNumber(form);
     } else {
       form = this.nonNumber(value);
     }
@@ -129,7 +142,7 @@ class TokenWalk {
   private nonNumber(item: unknown): string | undefined {
     if (typeof item === 'object' && item !== null)
       return Array.isArray(item) ? this.array(item) : this.object(item as Record<string, unknown>);
-    if (typeof item !== 'string') return this.withCanonical ? JSON.stringify(item) : '';
+    if (typeof item !== 'string') return this.withCanonical ? String(item) : '';
     const token = this.tokens[this.next] as string;
     this.next += 1;
     if (!this.withCanonical) return '';
@@ -144,7 +157,7 @@ class TokenWalk {
       if (typeof item === 'number') {
         itemForm = this.number();
         if (itemForm === undefined) return undefined;
-        items[i] = new LosslessNumber(itemForm);
+        items[i] = sourceNumber(itemForm);
       } else {
         itemForm = this.nonNumber(item);
         if (itemForm === undefined) return undefined;
@@ -157,41 +170,51 @@ class TokenWalk {
   private object(members: Record<string, unknown>): string | undefined {
     const keys = Object.keys(members);
     const count = keys.length;
-    const entries: string[] = this.withCanonical ? new Array(count) : [];
-    let sorted = true;
+    if (!this.withCanonical) {
+      for (let i = 0; i < count; i += 1)
+        if (this.member(members, keys[i] as string) === undefined) return undefined;
+      return '';
+    }
+    // The canonical order is known before the members are walked, so each entry is written with the
+    // comma that goes before it there: then the form grows by one concatenation per member.
+    const order = inKeyOrder(keys) ? undefined : keyOrder(keys);
+    const entries: string[] | undefined = order && new Array(count);
+    const firstInOrder = order ? order[0] : 0;
+    let form = '{';
     for (let i = 0; i < count; i += 1) {
       const key = keys[i] as string;
-      const first = key.charCodeAt(0);
-      if (first >= 0x30 && first <= 0x39 && INDEX_KEY.test(key)) return undefined;
       const keyToken = this.tokens[this.next] as string;
-      this.next += 1;
-      const item = members[key];
-      let itemForm: string | undefined;
-      if (typeof item === 'number') {
-        itemForm = this.number();
-        if (itemForm === undefined) return undefined;
-        members[key] = new LosslessNumber(itemForm);
-      } else {
-        itemForm = this.nonNumber(item);
-        if (itemForm === undefined) return undefined;
-      }
-      if (this.withCanonical) {
-        entries[i] = `${this.escapes ? quoted(key, keyToken) : keyToken}:${itemForm}`;
-        if (sorted && i > 0 && (keys[i - 1] as string) > key) sorted = false;
-      }
+      const itemForm = this.member(members, key);
+      if (itemForm === undefined) return undefined;
+      const keyText = this.escapes ? quoted(key, keyToken) : keyToken;
+      const entry = i === firstInOrder ? `${keyText}:${itemForm}` : `,${keyText}:${itemForm}`;
+      if (entries) entries[i] = entry;
+      else form += entry;
     }
-    if (!this.withCanonical) return '';
-    if (count === 0) return '{}';
-    let form = '{';
-    if (sorted) {
-      for (let i = 0; i < count; i += 1) form += i === 0 ? entries[i] : `,${entries[i]}`;
-    } else {
-      const order = keyOrder(keys);
-      for (let i = 0; i < count; i += 1)
-        form += i === 0 ? entries[order[i] as number] : `,${entries[order[i] as number]}`;
-    }
+    if (order && entries) for (let i = 0; i < count; i += 1) form += entries[order[i] as number];
     return `${form}}`;
   }
+
+  /**
+   * Walks one member (its key token, then its value), putting a number's digits in; the value's form,
+   * or undefined when the order cannot be trusted (an array-index key).
+   */
+  private member(members: Record<string, unknown>, key: string): string | undefined {
+    const first = key.charCodeAt(0);
+    if (first >= 0x30 && first <= 0x39 && INDEX_KEY.test(key)) return undefined;
+    this.next += 1;
+    const item = members[key];
+    if (typeof item !== 'number') return this.nonNumber(item);
+    const digits = this.number();
+    if (digits !== undefined) members[key] = sourceNumber(digits);
+    return digits;
+  }
+}
+
+/** Whether the keys are in code-unit order already (the canonical order). */
+function inKeyOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i += 1) if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
 }
 
 /**

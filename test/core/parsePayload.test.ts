@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { parse as parseInJavaScript } from 'lossless-json';
 import { MAX_JSON_DEPTH } from '../../shared/core/bounds.ts';
-import { JsonTooDeepError, parseJson, parsePayload, stringifyJson } from '../../shared/core/losslessJson.ts';
+import {
+  isLosslessNumber,
+  JsonTooDeepError,
+  LosslessNumber,
+  parseJson,
+  parsePayload,
+  stringifyJson,
+} from '../../shared/core/losslessJson.ts';
 import { canonical, payloadHash } from '../../shared/core/payloadHash.ts';
 
 /**
@@ -38,7 +45,7 @@ function expectSameAsOracle(text: string): void {
   if (actual.ok && expected.ok) {
     expect(actual.json).toBe(expected.json);
     expect(actual.canonical).toBe(expected.canonical);
-    expect(actual.value).toEqual(expected.value);
+    expect(actual.value).toStrictEqual(expected.value);
   } else if (!actual.ok && !expected.ok) {
     expect(actual.message).toBe(expected.message);
   }
@@ -170,6 +177,23 @@ describe('lossless parse on JSON.parse, against the JavaScript parser it replace
     const { payload } = parsePayload(text);
     expect(stringifyJson(payload)).toBe(text);
     expect(payloadHash(payload)).toBe(payloadHash(parseInJavaScript(text)));
+  });
+
+  it('makes numbers the LosslessNumber class makes: same class, same own fields, found by isLosslessNumber', () => {
+    const { payload } = parsePayload('{"n":[12.50,-0,1e21]}');
+    const numbers = (payload as { n: unknown[] }).n;
+    expect(numbers).toStrictEqual([
+      new LosslessNumber('12.50'),
+      new LosslessNumber('-0'),
+      new LosslessNumber('1e21'),
+    ]);
+    for (const number of numbers) {
+      expect(number).toBeInstanceOf(LosslessNumber);
+      expect(isLosslessNumber(number)).toBe(true);
+      expect(Object.keys(number as object)).toEqual(Object.keys(new LosslessNumber('1')));
+    }
+    expect(String(numbers[0])).toBe('12.50');
+    expect((numbers[0] as LosslessNumber).valueOf()).toBe(12.5);
   });
 
   it('refuses {"a":1,"a":2}, the body JSON.parse alone would read as {"a":2}', () => {

@@ -7,6 +7,7 @@ import {
 } from 'node:crypto';
 import type { AuthFailure, Headers, ProviderSettings, VerifyResult } from '../../core/providerModule.ts';
 import { DEFAULT_TOLERANCE_SECONDS } from '../../core/signatureWindow.ts';
+import { isBase64Of } from '../hmacSignature.ts';
 
 /** The delivery's id: the same on every retry of one message, and our dedupe key. */
 export const ID_HEADER = 'webhook-id';
@@ -25,19 +26,26 @@ export const PUBLIC_KEY_PREFIX = 'whpk_';
 /** More entries than a sender rotating keys sends (two or three): refused before any crypto. */
 const MAX_SIGNATURES = 8;
 /** Printable ASCII without spaces, as message ids are (`msg_…`), short enough for a table key. */
-const MESSAGE_ID = /^[\x21-\x7e]{1,256}$/;
-const UNIX_SECONDS = /^\d{1,12}$/;
+const MESSAGE_ID = /^[\x21-\x7e]+$/;
+const MAX_MESSAGE_ID_LENGTH = 256;
+const UNIX_SECONDS = /^\d+$/;
+const MAX_UNIX_SECONDS_LENGTH = 12;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 /** A signature version: `v1`, `v1a`, and whatever later versions the spec adds. */
 const VERSION = /^v\d+[a-z]*$/;
-const HMAC_BASE64 = /^[A-Za-z0-9+/]{43}=?$/;
-const ED25519_BASE64 = /^[A-Za-z0-9+/]{86}(==)?$/;
+const SEPARATORS = /[\s,]+/;
+/** 32 bytes: 43 base64 digits and one `=` or nothing (see `isBase64Of`). */
+const HMAC_BASE64 = /^[A-Za-z0-9+/]+=?$/;
+const HMAC_DIGITS = 43;
+/** 64 bytes: 86 base64 digits and `==` or nothing. */
+const ED25519_BASE64 = /^[A-Za-z0-9+/]+(?:==)?$/;
+const ED25519_DIGITS = 86;
 /** DER header of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32-byte raw key follows it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 interface VerifyKeys {
-  secrets: Buffer[];
-  publicKeys: KeyObject[];
+  readonly secrets: readonly Buffer[];
+  readonly publicKeys: readonly KeyObject[];
 }
 
 /**
@@ -63,23 +71,17 @@ export function verify(
 
   const id = headers[ID_HEADER];
   if (!id) return failure('missing_id');
-  if (!MESSAGE_ID.test(id)) return failure('malformed_id');
+  if (id.length > MAX_MESSAGE_ID_LENGTH || !MESSAGE_ID.test(id)) return failure('malformed_id');
   const timestamp = headers[TIMESTAMP_HEADER];
   if (!timestamp) return failure('missing_timestamp');
-  if (!UNIX_SECONDS.test(timestamp)) return failure('malformed_timestamp');
+  if (timestamp.length > MAX_UNIX_SECONDS_LENGTH || !UNIX_SECONDS.test(timestamp))
+    return failure('malformed_timestamp');
   const header = headers[SIGNATURE_HEADER]?.trim();
   if (!header) return failure('missing_signature');
 
-  const versioned = signatureEntries(header);
-  if (!versioned) return failure('malformed_signature');
-  const hmacs = versioned.filter((e) => e.version === SYMMETRIC);
-  const ed25519s = versioned.filter((e) => e.version === ASYMMETRIC);
-  if (hmacs.length + ed25519s.length === 0) return failure('unknown_signature_version');
-  // One rule for every provider: each entry of a version we check must be well formed.
-  if (!hmacs.every((e) => HMAC_BASE64.test(e.value)) || !ed25519s.every((e) => ED25519_BASE64.test(e.value)))
-    return failure('malformed_signature');
-  const hmacSignatures = hmacs.map((e) => Buffer.from(e.value, 'base64'));
-  const ed25519Signatures = ed25519s.map((e) => Buffer.from(e.value, 'base64'));
+  const signatures = signaturesOf(header);
+  if (typeof signatures === 'string') return failure(signatures);
+  const { hmacs: hmacSignatures, ed25519s: ed25519Signatures } = signatures;
   const checkHmac = hmacSignatures.length > 0 && keys.secrets.length > 0;
   const checkEd25519 = ed25519Signatures.length > 0 && keys.publicKeys.length > 0;
   if (!checkHmac && !checkEd25519) return failure('no_key_for_version');
@@ -92,7 +94,7 @@ export function verify(
     (checkEd25519 &&
       anyPublicKeySigned(
         keys.publicKeys,
-        ed25519Signatures,
+        ed25519Signatures.map((signature) => Buffer.from(signature, 'base64')),
         Buffer.concat([Buffer.from(prefix, 'utf8'), rawBody]),
       ));
   if (!matched) return failure('bad_signature');
@@ -104,22 +106,50 @@ export function verify(
   return { ok: true };
 }
 
+/** The decoded signatures of a header, by the versions we check. */
+interface Signatures {
+  hmacs: Buffer[];
+  /** Base64, decoded only when no HMAC entry matched. */
+  ed25519s: string[];
+}
+
 /**
- * The `version,value` entries of a signature header: separated by white space (the spec), or by the
- * comma an HTTP layer puts between repeated headers (`v1,a, v1,b`). Undefined when an entry has no
- * version or no value, or there are more than MAX_SIGNATURES. Versions we do not know are kept (and
- * skipped by the caller): the spec lets senders add them.
+ * The `version,value` entries of a signature header, decoded: separated by white space (the spec), or
+ * by the comma an HTTP layer puts between repeated headers (`v1,a, v1,b`). Entries of versions we do
+ * not know are skipped (the spec lets senders add them). `malformed_signature` when an entry has no
+ * version or no value, there are more than MAX_SIGNATURES, or a `v1` / `v1a` entry does not decode;
+ * `unknown_signature_version` when no entry is `v1` or `v1a`.
  */
-function signatureEntries(header: string): { version: string; value: string }[] | undefined {
-  const parts = header.split(/[\s,]+/).filter(Boolean);
-  if (parts.length % 2 !== 0 || parts.length / 2 > MAX_SIGNATURES) return undefined;
-  const entries: { version: string; value: string }[] = [];
-  for (let i = 0; i < parts.length; i += 2) {
-    const version = parts[i] ?? '';
-    if (!VERSION.test(version)) return undefined;
-    entries.push({ version, value: parts[i + 1] ?? '' });
+function signaturesOf(header: string): Signatures | AuthFailure {
+  const parts = header.split(SEPARATORS);
+  // The header is trimmed: only a comma at either end leaves an empty part.
+  const first = parts[0] === '' ? 1 : 0;
+  const end = parts[parts.length - 1] === '' ? parts.length - 1 : parts.length;
+  const count = end - first;
+  if (count % 2 !== 0 || count / 2 > MAX_SIGNATURES) return 'malformed_signature';
+  for (let i = first; i < end; i += 2) {
+    const version = parts[i] as string;
+    if (version !== SYMMETRIC && version !== ASYMMETRIC && !VERSION.test(version))
+      return 'malformed_signature';
   }
-  return entries;
+  const signatures: Signatures = { hmacs: [], ed25519s: [] };
+  let known = false;
+  let malformed = false;
+  for (let i = first; i < end; i += 2) {
+    const version = parts[i] as string;
+    const value = parts[i + 1] as string;
+    if (version === SYMMETRIC) {
+      known = true;
+      if (isBase64Of(value, HMAC_DIGITS, 1, HMAC_BASE64)) signatures.hmacs.push(Buffer.from(value, 'base64'));
+      else malformed = true;
+    } else if (version === ASYMMETRIC) {
+      known = true;
+      if (isBase64Of(value, ED25519_DIGITS, 2, ED25519_BASE64)) signatures.ed25519s.push(value);
+      else malformed = true;
+    }
+  }
+  if (!known) return 'unknown_signature_version';
+  return malformed ? 'malformed_signature' : signatures;
 }
 
 function failure(reason: AuthFailure): VerifyResult {
@@ -154,6 +184,9 @@ function anyPublicKeySigned(
 }
 
 const parsedKeys = new Map<string, Buffer | KeyObject | undefined>();
+/** The last configured key list and its keys: a deployment verifies with one list (until a reload). */
+let lastConfigured: readonly string[] = [];
+let lastKeys: VerifyKeys = { secrets: [], publicKeys: [] };
 
 /**
  * The configured keys, each parsed once and cached: `whsec_…` secrets and `whpk_…` public keys. Anything
@@ -161,14 +194,24 @@ const parsedKeys = new Map<string, Buffer | KeyObject | undefined>();
  * used; with none usable, verify answers `no_keys_configured`.
  */
 export function verifyKeys(configured: readonly string[]): VerifyKeys {
-  const keys: VerifyKeys = { secrets: [], publicKeys: [] };
+  if (sameKeys(configured, lastConfigured)) return lastKeys;
+  const keys = { secrets: [] as Buffer[], publicKeys: [] as KeyObject[] };
   for (const text of configured) {
     if (!parsedKeys.has(text)) parsedKeys.set(text, parseKey(text.trim()));
     const key = parsedKeys.get(text);
     if (Buffer.isBuffer(key)) keys.secrets.push(key);
     else if (key) keys.publicKeys.push(key);
   }
+  // A copy: a caller changing its list in place must not find the keys of the old one.
+  lastConfigured = [...configured];
+  lastKeys = keys;
   return keys;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function parseKey(text: string): Buffer | KeyObject | undefined {
