@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +29,7 @@ import {
   unpublishableReason,
 } from '../../shared/publisher.ts';
 import { STREAM_EVENT_FILTER } from '../../shared/resources.ts';
-import { bundledIngest } from '../support/bundledIngest.ts';
+import { startBundledIngest } from '../support/bundledIngest.ts';
 import { personalDataIn, personalValues } from '../support/personalData.ts';
 import { sample, samplesOf } from '../support/samples.ts';
 import {
@@ -223,7 +222,7 @@ describe('stored means published', () => {
       'functions/ingest/index.ts',
       mkdtempSync(join(tmpdir(), 'ingest-killed-')),
     );
-    const run = bundledIngest(entry, {
+    const { child, exited, output } = startBundledIngest(entry, {
       event,
       dynamodb: localServers().endpoints.dynamodb,
       sns: hanging.url,
@@ -231,12 +230,6 @@ describe('stored means published', () => {
       topicArn: t.resources.topicArn,
       verifyKeys: t.keys.apara?.verifyKeys ?? [],
     });
-    const child = spawn(process.execPath, run.args, { env: run.env, stdio: ['ignore', 'pipe', 'ignore'] });
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
       await until(
         'the ingest process to store the event',
@@ -246,7 +239,7 @@ describe('stored means published', () => {
       );
       child.kill('SIGKILL');
       await exited;
-      expect(output).not.toContain('ANSWER');
+      expect(output()).not.toContain('ANSWER');
     } finally {
       child.kill('SIGKILL');
       await hanging.close();
@@ -463,26 +456,20 @@ describe('deadlines hold', () => {
         body,
         signerOf('apara').sign(body, t.keys.apara?.signingKey ?? '', new Date()),
       );
-      const run = bundledIngest(entry, {
+      const { child, exited, output } = startBundledIngest(entry, {
         event,
         ...endpoints,
         table: t.resources.table,
         topicArn: t.resources.topicArn,
         verifyKeys: t.keys.apara?.verifyKeys ?? [],
       });
-      const child = spawn(process.execPath, run.args, { env: run.env, stdio: ['ignore', 'pipe', 'ignore'] });
-      let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
       try {
         // The function's timeout, counted from the process start (the bundle's import included).
         await within(FUNCTION_SIZING.ingest.timeoutSeconds * 1000, 'the bundled ingest', exited);
       } finally {
         child.kill('SIGKILL');
       }
-      return JSON.parse(output.replace(/^[\s\S]*ANSWER /, '')) as { statusCode: number; body: string };
+      return JSON.parse(output().replace(/^[\s\S]*ANSWER /, '')) as { statusCode: number; body: string };
     };
     try {
       const unstored = await answerWith(

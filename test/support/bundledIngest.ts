@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { ENV } from '../../shared/config.ts';
 
@@ -40,4 +41,19 @@ export function bundledIngest(
       [ENV.keys]: JSON.stringify({ keys: options.verifyKeys }),
     },
   };
+}
+
+/** The bundle started as `bundledIngest` describes: the child, its exit, and what it printed so far. */
+export function startBundledIngest(
+  bundleFile: string,
+  options: Parameters<typeof bundledIngest>[1],
+): { child: ChildProcess; exited: Promise<unknown>; output: () => string } {
+  const run = bundledIngest(bundleFile, options);
+  const child = spawn(process.execPath, run.args, { env: run.env, stdio: ['ignore', 'pipe', 'ignore'] });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return { child, exited, output: () => output };
 }
