@@ -43,6 +43,30 @@ export function microsPerOp(
   return median(perRound);
 }
 
+/**
+ * `microsPerOp` of two functions in alternating rounds (a, b, a, b…), so a slow spell of a shared
+ * machine falls on both: the median round of each, in µs per call.
+ */
+export function pairedMicrosPerOp(
+  a: () => unknown,
+  b: () => unknown,
+  options: { iterations: number; rounds?: number; warmup?: number },
+): [number, number] {
+  const { iterations, rounds = 15, warmup = iterations } = options;
+  let last: unknown;
+  for (let i = 0; i < warmup; i += 1) last = [a(), b()];
+  const roundsOf: [number[], number[]] = [[], []];
+  for (let r = 0; r < rounds; r += 1) {
+    for (const [k, fn] of [a, b].entries()) {
+      const started = performance.now();
+      for (let i = 0; i < iterations; i += 1) last = fn();
+      roundsOf[k]?.push(((performance.now() - started) * 1000) / iterations);
+    }
+  }
+  keep(last);
+  return [median(roundsOf[0]), median(roundsOf[1])];
+}
+
 /** Where results are kept reachable, so the optimizer cannot drop the work that produced them. */
 export const sink: { value: unknown } = { value: undefined };
 
