@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { NormalizedEvent, Outcome } from './contract/eventContract.ts';
 import { parseJson, stringifyJson } from './core/losslessJson.ts';
+import { payloadHash } from './core/payloadHash.ts';
 import { EVENT_TABLE } from './resources.ts';
 
 /**
@@ -19,7 +20,8 @@ import { EVENT_TABLE } from './resources.ts';
  * go through it.
  *
  * Item kinds, told apart by their key:
- * - event `<provider>#<dedupe key>` (a conflict: `<provider>#<dedupe key>#<payload hash>`): hash `h`,
+ * - event `<provider>#<dedupe key>` (a conflict: `<provider>#<dedupe key>#<payload hash>`): marker `h`
+ *   (`1`; items written before 2026-11-30 hold their payload hash there, which nothing reads),
  *   event `e` (JSON text, or deflated when larger than a write unit), receive time `t`, expiry `x`.
  *   Only event items carry `h`, which is what the stream publisher's event-source filter passes
  *   (`EVENT_ITEM_MARKER`).
@@ -31,7 +33,7 @@ import { EVENT_TABLE } from './resources.ts';
  */
 const A = {
   pk: EVENT_TABLE.partitionKey,
-  hash: EVENT_TABLE.eventItemMarker,
+  marker: EVENT_TABLE.eventItemMarker,
   expiry: EVENT_TABLE.ttlAttribute,
   event: 'e',
   receivedAt: 't',
@@ -42,6 +44,9 @@ const A = {
   order: 'o',
   lastEventId: 'id',
 } as const;
+
+/** The value of an event item's marker attribute (only its presence counts). */
+const EVENT_MARK = '1';
 
 /** Writes one put tries before it gives up on a key that keeps changing (expired, replaced, deleted...). */
 const MAX_PUT_ATTEMPTS = 4;
@@ -105,7 +110,10 @@ export interface ScanPage<T> {
   lastEvaluatedKey?: Record<string, AttributeValue>;
 }
 
-/** The conflict of an event: its own key and id, flagged, so it is kept and never taken for a duplicate. */
+/**
+ * The conflict of an event: its own key and id (from the hash of its payload's content), flagged, so it
+ * is kept and never taken for a duplicate, and its retries, however serialized, collapse onto it.
+ */
 export function conflictOf(pk: string, event: NormalizedEvent, hash: string) {
   return {
     pk: `${pk}#${hash}`,
@@ -117,12 +125,12 @@ export function conflictOf(pk: string, event: NormalizedEvent, hash: string) {
 export function eventItem(
   pk: string,
   event: NormalizedEvent,
-  args: { hash: string; retentionSeconds: number; now: Date },
+  args: { retentionSeconds: number; now: Date },
   json?: string,
 ): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
     [A.pk]: s(pk),
-    [A.hash]: s(args.hash),
+    [A.marker]: s(EVENT_MARK),
     [A.receivedAt]: n(new Date(event.receivedat).getTime()),
     [A.expiry]: expiry(args.now, args.retentionSeconds),
   };
@@ -228,7 +236,7 @@ export type StreamImage = Record<string, { S?: string; N?: string; B?: Uint8Arra
  */
 export function eventOfStreamImage(image: StreamImage | undefined): StoredEvent | undefined {
   const attr = (name: string) => image?.[name] as { S?: string; N?: string; B?: Uint8Array | string };
-  if (!image || attr(A.hash)?.S === undefined) return undefined;
+  if (!image || attr(A.marker)?.S === undefined) return undefined;
   const event = eventOfAttribute(attr(A.event));
   if (event === undefined) return undefined;
   return {
@@ -256,10 +264,14 @@ export class EventStore {
    * conflict: kept under its own key and id, flagged `conflict`, never dropped. The item's receive
    * time is the event's own `receivedat` (a re-ingested event keeps its original one); its expiry
    * counts from `now`.
+   *
+   * "The same" is the payload's content, compared only when the key is taken (the failed write brings
+   * the stored event back): `payloadHash` of both, where key order and spacing do not count and every
+   * digit does, so a provider that re-serializes a retry gets a duplicate, never a conflict. Nothing is
+   * hashed on the way in: a duplicate costs a few µs more, every accepted event a few less.
    */
   async put(args: {
     pk: string;
-    hash: string;
     event: NormalizedEvent;
     retentionSeconds: number;
     now: Date;
@@ -269,12 +281,13 @@ export class EventStore {
   }): Promise<StoreResult> {
     const first = await this.putEvent(args.pk, args.event, args, args.json);
     if (first.created) return { kind: 'stored', pk: args.pk, event: args.event };
-    const storedHash = first.old[A.hash]?.S;
-    if (storedHash === undefined) throw new Error(`item ${args.pk} exists but is not an event item`);
+    if (first.old[A.marker] === undefined) throw new Error(`item ${args.pk} exists but is not an event item`);
+    const stored = eventOf(first.old);
     // The same content again (a provider retry, or an SDK retry of our own write that had landed).
-    if (storedHash === args.hash) return { kind: 'duplicate', pk: args.pk, event: eventOf(first.old) };
+    const contentHash = payloadHash(args.event.data);
+    if (payloadHash(stored.data) === contentHash) return { kind: 'duplicate', pk: args.pk, event: stored };
 
-    const conflict = conflictOf(args.pk, args.event, args.hash);
+    const conflict = conflictOf(args.pk, args.event, contentHash);
     const second = await this.putEvent(conflict.pk, conflict.event, args);
     if (second.created) return { kind: 'stored', ...conflict };
     return { kind: 'duplicate', pk: conflict.pk, event: eventOf(second.old) };
@@ -287,7 +300,7 @@ export class EventStore {
       abortSignal ? { abortSignal } : {},
     );
     // Entity states and alert marks share the table; only events and quarantine records are stored items.
-    return Item && (Item[A.hash] !== undefined || Item[A.rawBody] !== undefined)
+    return Item && (Item[A.marker] !== undefined || Item[A.rawBody] !== undefined)
       ? toStoredItem(Item)
       : undefined;
   }
@@ -350,7 +363,7 @@ export class EventStore {
   ): AsyncGenerator<ScanPage<StoredEvent>> {
     const condition = receivedBetween(filter);
     condition.conditions.push('attribute_exists(#h)');
-    condition.names['#h'] = A.hash;
+    condition.names['#h'] = A.marker;
     for await (const page of this.scan(condition, options)) {
       const items = page.items
         .filter((item): item is StoredEvent => item.event !== undefined)
@@ -456,7 +469,7 @@ export class EventStore {
   private putEvent(
     pk: string,
     event: NormalizedEvent,
-    args: { hash: string; retentionSeconds: number; now: Date; abortSignal?: AbortSignal },
+    args: { retentionSeconds: number; now: Date; abortSignal?: AbortSignal },
     json?: string,
   ) {
     return this.putIfAbsent(eventItem(pk, event, args, json), args.now, args.abortSignal);

@@ -20,7 +20,6 @@ export type KeepResult =
 export interface KeepRequest {
   provider: string;
   dedupeKey: string;
-  hash: string;
   event: NormalizedEvent;
   retentionSeconds: number;
   now: Date;
@@ -44,11 +43,10 @@ export async function keepEvent(
   // One serialization of the event: sized, stored and published.
   const json = stringifyJson(request.event);
   const message = eventMessage(request.event, pk, '', json);
-  const reason = unpublishableReason(request.event, pk, request.hash, message);
+  const reason = unpublishableReason(request.event, pk, message);
   if (reason) return { kind: 'unpublishable', reason };
   const stored = await deps.store.put({
     pk,
-    hash: request.hash,
     event: request.event,
     json,
     retentionSeconds: request.retentionSeconds,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { NormalizedEvent } from './contract/eventContract.ts';
 import { stringifyJson } from './core/losslessJson.ts';
+import { PAYLOAD_HASH_LENGTH } from './core/payloadHash.ts';
 import { conflictOf } from './eventStore.ts';
 
 /** SNS's limit on one message: the body plus every attribute's name, data type and value, in bytes. */
@@ -50,8 +51,8 @@ export function snsMessageBytes(message: Pick<EventMessage, 'Message' | 'Message
  * or by reference): the id gains `~` and 12 characters of the hash, a by-reference `dataref` gains `#` and
  * the hash (each character at most 6 bytes once escaped), and the body gains `,"conflict":true`.
  */
-function conflictGrowthBytes(hash: string): number {
-  return 6 * (1 + 12) + 6 * (1 + hash.length) + ',"conflict":true'.length;
+function conflictGrowthBytes(): number {
+  return 6 * (1 + 12) + 6 * (1 + PAYLOAD_HASH_LENGTH) + ',"conflict":true'.length;
 }
 
 /**
@@ -67,11 +68,11 @@ function conflictGrowthBytes(hash: string): number {
 export function unpublishableReason(
   event: NormalizedEvent,
   storeKey: string,
-  hash: string,
   message?: EventMessage,
 ): string | undefined {
-  if (message && snsMessageBytes(message) + conflictGrowthBytes(hash) <= MAX_MESSAGE_BYTES) return undefined;
-  const conflict = conflictOf(storeKey, event, hash);
+  if (message && snsMessageBytes(message) + conflictGrowthBytes() <= MAX_MESSAGE_BYTES) return undefined;
+  // A conflict's key and id take its payload hash: sized with one of that length.
+  const conflict = conflictOf(storeKey, event, 'A'.repeat(PAYLOAD_HASH_LENGTH));
   const bytes = snsMessageBytes(eventMessage(conflict.event, conflict.pk));
   if (bytes > MAX_MESSAGE_BYTES)
     return `event message of ${bytes} bytes does not fit SNS's ${MAX_MESSAGE_BYTES} even by reference`;

@@ -9,7 +9,7 @@ export const EVENT_TABLE = {
   partitionKey: 'pk',
   /** TTL attribute: epoch seconds after which DynamoDB may delete the item (lazily, up to 48 h later). */
   ttlAttribute: 'x',
-  /** Carried by event items only (their payload hash): the stream publisher's event source passes these. */
+  /** Carried by event items only: the stream publisher's event source passes these. */
   eventItemMarker: 'h',
   /** The stream: every write, as the item looks after it (the publisher needs the new event, nothing else). */
   streamViewType: 'NEW_IMAGE',

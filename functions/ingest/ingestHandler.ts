@@ -159,7 +159,6 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
         {
           provider: provider.name,
           dedupeKey: result.dedupeKey,
-          hash: result.hash,
           event,
           retentionSeconds,
           now: receivedAt,

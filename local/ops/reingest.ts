@@ -72,7 +72,6 @@ export async function reingest(deps: ReingestDependencies, pk: string): Promise<
   const kept = await keepEvent(deps, {
     provider: name,
     dedupeKey: read.dedupeKey,
-    hash: read.hash,
     event: read.event,
     retentionSeconds: Math.max(deps.retentionSeconds ?? DEFAULT_RETENTION_SECONDS, provider.retrySpanSeconds),
     now: clock(),

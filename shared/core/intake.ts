@@ -1,8 +1,7 @@
 import type * as v from 'valibot';
 import type { NormalizedEvent } from '../contract/eventContract.ts';
 import { MAX_EVENT_ID_BYTES, MAX_EVENT_TYPE_BYTES, MAX_SUBJECT_BYTES } from './bounds.ts';
-import { isLosslessNumber, JsonTooDeepError, type ParsedPayload, parsePayload } from './losslessJson.ts';
-import { hashOfCanonical } from './payloadHash.ts';
+import { isLosslessNumber, JsonTooDeepError, parsePayload } from './losslessJson.ts';
 import { validatePayload } from './payloadValidation.ts';
 import type {
   AuthFailure,
@@ -18,7 +17,7 @@ export type IntakeResult =
   | { kind: 'unauthentic'; reason: AuthFailure }
   | { kind: 'rejected'; reason: string }
   | { kind: 'quarantine'; reason: string }
-  | { kind: 'event'; event: NormalizedEvent; dedupeKey: string; hash: string };
+  | { kind: 'event'; event: NormalizedEvent; dedupeKey: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -27,7 +26,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  *
  * @example
  * const result = intake(apara, rawBody, headers, settings, new Date());
- * if (result.kind === 'event') store(result.event, result.dedupeKey, result.hash);
+ * if (result.kind === 'event') store(result.event, result.dedupeKey);
  */
 export function intake(
   provider: ProviderModule,
@@ -39,16 +38,15 @@ export function intake(
   const verified = provider.verify(rawBody, headers, settings, receivedAt);
   if (!verified.ok) return { kind: 'unauthentic', reason: verified.reason };
 
-  let parsed: ParsedPayload;
+  let payload: unknown;
   try {
-    parsed = parsePayload(utf8.decode(rawBody));
+    payload = parsePayload(utf8.decode(rawBody));
   } catch (error) {
     if (error instanceof JsonTooDeepError) return { kind: 'quarantine', reason: error.message };
     // Parser messages quote what they choked on; keep single characters, drop longer fragments (data).
     const where = (error as Error).message.replace(/'[^']{2,}'/g, "'…'");
     return { kind: 'quarantine', reason: `invalid JSON: ${where}`.slice(0, 300) };
   }
-  const { payload } = parsed;
 
   const valid = validatePayload(provider.schema, payload);
   if (!valid.success) return { kind: 'quarantine', reason: describeIssues(valid.issues) };
@@ -87,7 +85,7 @@ export function intake(
     outcome: parts.outcome,
     amounts: parts.amounts,
   };
-  return { kind: 'event', event, dedupeKey, hash: hashOfCanonical(parsed.canonical) };
+  return { kind: 'event', event, dedupeKey };
 }
 
 /**

@@ -10,9 +10,12 @@ export function payloadHash(payload: unknown): string {
   return hashOfCanonical(canonical(payload));
 }
 
-/** The hash of a canonical form already built (by `canonical`, or bottom-up while parsing). */
+/** How many characters a payload hash has (base64url of SHA-256, cut to 132 bits). */
+export const PAYLOAD_HASH_LENGTH = 22;
+
+/** The hash of a canonical form already built (by `canonical`). */
 export function hashOfCanonical(canonicalText: string): string {
-  return hash('sha256', canonicalText, 'base64url').slice(0, 22);
+  return hash('sha256', canonicalText, 'base64url').slice(0, PAYLOAD_HASH_LENGTH);
 }
 
 /**

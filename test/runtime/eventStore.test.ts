@@ -1,14 +1,21 @@
-import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { itemSize } from '../../bench/capacity.ts';
 import { INGEST_TABLE_ACTIONS } from '../../infra/webhookApi.ts';
 import { localClients } from '../../local/awsClients.ts';
 import { generateKeys } from '../../local/localKeys.ts';
 import { provisionLocal } from '../../local/provision.ts';
 import { intake } from '../../shared/core/intake.ts';
-import { LosslessNumber } from '../../shared/core/losslessJson.ts';
-import { EventStore, eventKey, holdsDeflatedEvent } from '../../shared/eventStore.ts';
+import {
+  isLosslessNumber,
+  LosslessNumber,
+  parseJson,
+  stringifyJson,
+} from '../../shared/core/losslessJson.ts';
+import { payloadHash } from '../../shared/core/payloadHash.ts';
+import { EventStore, eventItem, eventKey, holdsDeflatedEvent } from '../../shared/eventStore.ts';
 import { apara } from '../../shared/providers/apara/index.ts';
 import { signerOf } from '../../shared/providers/signers.ts';
+import { EVENT_TABLE } from '../../shared/resources.ts';
 import { sample } from '../support/samples.ts';
 import { useLocalServers } from '../support/testStack.ts';
 
@@ -60,8 +67,12 @@ async function scanRaw(table: string) {
 }
 
 function aparaEvent(name: string, at: Date) {
+  return aparaDelivery(sample('apara', name), at);
+}
+
+/** What ingest makes of an APARA delivery of these bytes. */
+function aparaDelivery(body: Buffer, at: Date) {
   const keys = generateKeys('apara');
-  const body = sample('apara', name);
   const result = intake(
     apara,
     body,
@@ -69,21 +80,42 @@ function aparaEvent(name: string, at: Date) {
     { keys: keys.verifyKeys },
     at,
   );
-  if (result.kind !== 'event') throw new Error(`sample ${name} did not read as an event`);
+  if (result.kind !== 'event') throw new Error('the body did not read as an event');
   return {
     provider: 'apara',
     dedupeKey: result.dedupeKey,
-    hash: result.hash,
     event: result.event,
     retentionSeconds: 86_400,
   };
+}
+
+/** The same JSON value in other bytes: every object's keys in reverse order, a space after `:` and `,`. */
+function reserialized(body: Buffer): Buffer {
+  const reverse = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(reverse);
+    if (value === null || typeof value !== 'object' || isLosslessNumber(value)) return value;
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .reverse()
+        .map(([key, item]) => [key, reverse(item)]),
+    );
+  };
+  const text = stringifyJson(reverse(parseJson(body.toString('utf8'))));
+  return Buffer.from(indent(text));
+}
+
+/** JSON text with a space after every `:` and `,` outside strings (no string in the samples holds either raw). */
+function indent(text: string): string {
+  return text.replace(
+    /("(?:[^"\\]|\\.)*")|([:,])/g,
+    (_, quoted: string | undefined, mark: string) => quoted ?? `${mark} `,
+  );
 }
 
 /** A store request for the event, as ingest makes it. */
 function putRequest(delivery: ReturnType<typeof aparaEvent>, now: Date) {
   return {
     pk: eventKey(delivery.provider, delivery.dedupeKey),
-    hash: delivery.hash,
     event: delivery.event,
     retentionSeconds: delivery.retentionSeconds,
     now,
@@ -113,6 +145,48 @@ describe('the event store', () => {
 
     expect((await store.put(putRequest(delivery, t0))).kind).toBe('duplicate');
     expect(sent).toEqual(['PutItem']);
+  });
+
+  it('a retry in other bytes (keys reordered, spaced) is a duplicate, found by content; one changed digit is a conflict', async () => {
+    const { store, sent } = await freshStore();
+    const t0 = new Date();
+    const body = sample('apara', 'order.completed');
+    const original = aparaDelivery(body, t0);
+    await store.put(putRequest(original, t0));
+
+    const otherBytes = reserialized(body);
+    expect(otherBytes.equals(body)).toBe(false);
+    const other = aparaDelivery(otherBytes, t0);
+    sent.length = 0;
+    const retry = await store.put(putRequest(other, t0));
+    expect(retry).toEqual({ kind: 'duplicate', pk: 'apara#EV-241127050915602', event: original.event });
+    expect(sent).toEqual(['PutItem']);
+
+    const changed = Buffer.from(body.toString('utf8').replace('24.843798', '24.843799'));
+    expect(changed.equals(body)).toBe(false);
+    const conflict = await store.put(putRequest(aparaDelivery(changed, t0), t0));
+    expect(conflict.kind).toBe('stored');
+    expect(conflict.event.conflict).toBe(true);
+    expect(conflict.pk).toBe(`apara#EV-241127050915602#${payloadHash(conflict.event.data)}`);
+  });
+
+  it('an item written before 2026-11-30 (its marker the payload hash) reads as an event and takes a retry as a duplicate', async () => {
+    const { store, client } = await freshStore();
+    const t0 = new Date();
+    const delivery = aparaEvent('order.completed', t0);
+    const pk = eventKey('apara', delivery.dedupeKey);
+    const item = eventItem(pk, delivery.event, { retentionSeconds: 86_400, now: t0 });
+    await client.send(
+      new PutItemCommand({
+        TableName: store.table,
+        Item: { ...item, [EVENT_TABLE.eventItemMarker]: { S: payloadHash(delivery.event.data) } },
+      }),
+    );
+
+    const retry = await store.put(putRequest(aparaEvent('order.completed', t0), t0));
+
+    expect(retry).toEqual({ kind: 'duplicate', pk, event: delivery.event });
+    expect(await store.scanEvents()).toHaveLength(1);
   });
 
   it('an expired record is replaced by exactly one of two writers racing for its key; the other sees the winner', async () => {
