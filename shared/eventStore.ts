@@ -48,6 +48,14 @@ const A = {
 /** The value of an event item's marker attribute (only its presence counts). */
 const EVENT_MARK = '1';
 
+/** A write's abort signal, or a function that gives one (or none) just before each write is sent. */
+export type WriteSignal = AbortSignal | (() => AbortSignal | undefined);
+
+function signalOptions(signal: WriteSignal | undefined): { abortSignal?: AbortSignal } {
+  const abortSignal = typeof signal === 'function' ? signal() : signal;
+  return abortSignal ? { abortSignal } : {};
+}
+
 /** Writes one put tries before it gives up on a key that keeps changing (expired, replaced, deleted...). */
 const MAX_PUT_ATTEMPTS = 4;
 
@@ -275,7 +283,11 @@ export class EventStore {
     event: NormalizedEvent;
     retentionSeconds: number;
     now: Date;
-    abortSignal?: AbortSignal;
+    /**
+     * Gives up the write: a signal, or a function asked before each of the writes one put may make (a
+     * conflict or an expired record takes more than one), so a caller can bound the later ones alone.
+     */
+    abortSignal?: WriteSignal;
     /** `stringifyJson(event)`, when the caller has it already (the conflict's own is made here). */
     json?: string;
   }): Promise<StoreResult> {
@@ -469,7 +481,7 @@ export class EventStore {
   private putEvent(
     pk: string,
     event: NormalizedEvent,
-    args: { retentionSeconds: number; now: Date; abortSignal?: AbortSignal },
+    args: { retentionSeconds: number; now: Date; abortSignal?: WriteSignal },
     json?: string,
   ) {
     return this.putIfAbsent(eventItem(pk, event, args, json), args.now, args.abortSignal);
@@ -487,7 +499,7 @@ export class EventStore {
   private async putIfAbsent(
     item: Record<string, AttributeValue>,
     now: Date,
-    abortSignal?: AbortSignal,
+    writeSignal?: WriteSignal,
   ): Promise<{ created: true } | { created: false; old: Record<string, AttributeValue> }> {
     const nowSeconds = Math.floor(now.getTime() / 1000);
     let replacing: AttributeValue | undefined;
@@ -509,7 +521,7 @@ export class EventStore {
                   ExpressionAttributeNames: { '#pk': A.pk },
                 }),
           }),
-          abortSignal ? { abortSignal } : {},
+          signalOptions(writeSignal),
         );
         return { created: true };
       } catch (error) {

@@ -1,6 +1,6 @@
 import type { NormalizedEvent } from './contract/eventContract.ts';
 import { stringifyJson } from './core/losslessJson.ts';
-import { type EventStore, eventKey } from './eventStore.ts';
+import { type EventStore, eventKey, type WriteSignal } from './eventStore.ts';
 import { type EventPublisher, eventMessage, unpublishableReason } from './publisher.ts';
 
 /**
@@ -23,8 +23,8 @@ export interface KeepRequest {
   event: NormalizedEvent;
   retentionSeconds: number;
   now: Date;
-  /** Gives up the write (the caller's budget); an aborted write throws, nothing is acknowledged. */
-  storeSignal?: AbortSignal;
+  /** Gives up the writes (the caller's budget, see `WriteSignal`); an aborted write throws, nothing is acknowledged. */
+  storeSignal?: WriteSignal;
   /** Gives up the inline publish (none: the publisher's client bounds it); the stream publishes the event anyway. */
   publishSignal?: () => AbortSignal | undefined;
 }

@@ -150,7 +150,17 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
     const budget = () => Math.max(1, remainingMs() - INGEST_BUDGET.answerReserveMs);
     const within = (ms: number, limitMs: number | undefined) =>
       limitMs !== undefined && limitMs <= ms ? undefined : deadline(ms);
-    const storeDeadline = within(budget(), deps.callLimits?.storeMs);
+    // The first write needs no signal when its client ends it in time; a second write (a conflict, an
+    // expired record replaced) gets one, bounded by what is left then.
+    let storeDeadline: Deadline | undefined;
+    let writes = 0;
+    const storeSignal = () => {
+      writes += 1;
+      if (writes === 1 && deps.callLimits !== undefined && deps.callLimits.storeMs <= budget())
+        return undefined;
+      storeDeadline ??= deadline(budget());
+      return storeDeadline.signal;
+    };
     let publishDeadline: Deadline | undefined;
     let kept: KeepResult;
     try {
@@ -162,7 +172,7 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
           event,
           retentionSeconds,
           now: receivedAt,
-          ...(storeDeadline ? { storeSignal: storeDeadline.signal } : {}),
+          storeSignal,
           publishSignal: () => {
             publishDeadline = within(Math.min(INGEST_BUDGET.publishMs, budget()), deps.callLimits?.publishMs);
             return publishDeadline?.signal;

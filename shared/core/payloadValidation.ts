@@ -239,25 +239,37 @@ function compileLooseObject(entries: Readonly<Record<string, SchemaNode>>): Pred
 }
 
 /**
- * valibot's variant accepts an object when one of its options (nested variants' options included)
- * accepts all of it. Options whose discriminator is a literal are found by that value; the others
- * are each tried.
+ * valibot's variant: the option whose discriminator matches decides. Options whose discriminator is a
+ * literal are found by that value; one option with another discriminator may come last, tried when no
+ * literal matched. Any other arrangement (two options sharing a literal, a non-literal option before
+ * the last) is left to valibot, whose choice then depends on the order and on which option fails first.
+ * When the literal option refuses, the answer is "ask valibot", never a guess at what a later option
+ * would have said.
  */
 function compileVariant(node: SchemaNode): Predicate {
   const key = node.key as string;
-  const byValue = new Map<unknown, Predicate[]>();
+  const byValue = new Map<unknown, Predicate>();
   const others: Predicate[] = [];
-  for (const option of node.options as SchemaNode[]) {
+  const options = node.options as SchemaNode[];
+  for (const [index, option] of options.entries()) {
     const check = compile(option);
     const values = discriminatorValues(option, key);
+    // valibot tries options in order: a non-literal option before a literal one could take its value first.
+    if (values === undefined && index !== options.length - 1)
+      throw new NotExpressibleError('variant with a non-literal option before the last');
     if (values === undefined) others.push(check);
-    else for (const value of values) byValue.set(value, [...(byValue.get(value) ?? []), check]);
+    else
+      for (const value of values) {
+        if (byValue.has(value)) throw new NotExpressibleError(`variant options sharing ${String(value)}`);
+        byValue.set(value, check);
+      }
   }
+  const other = others[0];
   return (input) => {
     if (typeof input !== 'object' || input === null) return false;
-    const candidates = key in input ? byValue.get((input as Record<string, unknown>)[key]) : undefined;
-    if (candidates?.some((check) => check(input))) return true;
-    return others.some((check) => check(input));
+    const candidate = key in input ? byValue.get((input as Record<string, unknown>)[key]) : undefined;
+    if (candidate) return candidate(input);
+    return other ? other(input) : false;
   };
 }
 

@@ -242,6 +242,27 @@ describe('validatePayload', () => {
     expect(accepted).toBeGreaterThan(50);
   });
 
+  it('leaves a variant whose options overlap to valibot (a shared literal, a non-literal option before the last)', () => {
+    const shared = v.variant('kind', [
+      v.looseObject({ kind: v.literal('a'), name: v.pipe(v.string(), v.minLength(3)) }),
+      v.looseObject({ kind: v.literal('a'), name: v.string() }),
+    ]);
+    const earlyOther = v.variant('kind', [
+      v.looseObject({ kind: v.string(), name: v.pipe(v.string(), v.minLength(3)) }),
+      v.looseObject({ kind: v.literal('a'), name: v.string() }),
+    ]);
+    for (const schema of [shared, earlyOther]) {
+      expect(predicateOf(schema)).toBeNull();
+      for (const input of [
+        { kind: 'a', name: 'xy' },
+        { kind: 'a', name: 'xyz' },
+      ]) {
+        const valid = validatePayload(schema, input);
+        expect(valid.success).toBe(v.safeParse(schema, input).success);
+      }
+    }
+  });
+
   it('leaves schemas that change their input to valibot, and still answers with its output', () => {
     const TrimmedSchema = v.looseObject({ name: v.pipe(v.string(), v.trim()) });
     const StrictSchema = v.object({ name: v.string() });

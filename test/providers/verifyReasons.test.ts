@@ -32,6 +32,14 @@ import { verify as verifyStandardWebhooks } from '../../shared/providers/standar
 const NOW = new Date('2026-11-30T06:00:00.000Z');
 const BODY = Buffer.from('{"id":"evt_1","amount":1234567890123456789}');
 
+/**
+ * A hex signature with its first digit written as a character whose low byte is that digit (`0` as
+ * U+0130): `Buffer.from(…, 'hex')` alone would decode it as the genuine signature.
+ */
+function lowByteLookalike(hex: string): string {
+  return String.fromCharCode(0x100 | hex.charCodeAt(0)) + hex.slice(1);
+}
+
 // ---- oracles: the earlier implementations, verbatim apart from names ----
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/i;
@@ -260,6 +268,7 @@ describe('verify answers exactly as the implementation it replaced (property)', 
       mac(OTHER_KEY, BODY).toString('hex'),
       mac(KEY, 'other').toString('hex'),
       `${good.toString('hex').slice(0, 63)}g`,
+      lowByteLookalike(good.toString('hex')),
       good.toString('hex').slice(0, 62),
       `${good.toString('base64').slice(0, 42)}*=`,
       `${good.toString('base64').slice(0, 42)}==`,
@@ -325,6 +334,7 @@ describe('verify answers exactly as the implementation it replaced (property)', 
         const entry = fc.constantFrom(
           `v1=${good}`,
           `v1=${good.toUpperCase()}`,
+          `v1=${lowByteLookalike(good)}`,
           `v1=${mac(OTHER_KEY, signedText, '.', BODY).toString('hex')}`,
           `v2=${good}`,
           `V1=${good}`,

@@ -6,7 +6,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
 import * as v from 'valibot';
 import { bundleLambda } from '../../bench/bundle.ts';
-import { CLIENT_CALL_MAX_MS, CLIENT_CONFIG } from '../../functions/awsConfig.ts';
+import { CLIENT_CALL_MAX_MS, CLIENT_CONFIG, INLINE_PUBLISH_MAX_MS } from '../../functions/awsConfig.ts';
 import { makeEventHandler } from '../../functions/event-handler/eventHandler.ts';
 import { makeStreamPublisher } from '../../functions/stream-publisher/streamPublisher.ts';
 import { FUNCTION_SIZING } from '../../infra/functionSizing.ts';
@@ -486,6 +486,42 @@ describe('deadlines hold', () => {
     } finally {
       await hanging.close();
     }
+  });
+
+  it('a conflict whose second write hangs: 503 within the budget, even when the first write carried no signal', async () => {
+    const t = await testStack(localServers());
+    expect(answerOf(await t.deliver('apara', sample('apara', 'order.fund_settled'))).status).toBe('accepted');
+    // A store whose first write reaches DynamoDB (and fails: the key is taken) and whose next write
+    // hangs until its abort signal fires: only a signal on the second write ends it.
+    const client = localClients(localServers().endpoints).dynamodb;
+    const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
+    let writes = 0;
+    client.send = ((command: unknown, options?: { abortSignal?: AbortSignal }) => {
+      writes += 1;
+      if (writes === 1) return send(command, options);
+      return new Promise((_, reject) => {
+        options?.abortSignal?.addEventListener('abort', () => reject(options.abortSignal?.reason));
+      });
+    }) as typeof client.send;
+    const lambdaLike = await testStack(localServers(), {
+      share: t,
+      streamPublisher: false,
+      ingestStore: new EventStore(client, t.resources.table),
+      // Clients that end their own calls within 1 s: the first write, with 3.5 s left, carries no signal.
+      ingestCallLimits: { storeMs: 1_000, publishMs: INLINE_PUBLISH_MAX_MS },
+    });
+    const budget = 4_000;
+
+    const response = await within(
+      budget,
+      'the ingest with a conflict write that hangs',
+      lambdaLike.deliver('apara', sample('apara', 'order.fund_failed'), {
+        context: deadlineContext('ingest-apara', budget),
+      }),
+    );
+
+    expect(writes).toBe(2);
+    expect(response.statusCode).toBe(503);
   });
 
   it('SNS never answers: the stream publisher reports the record failed within its budget', async () => {
