@@ -58,6 +58,11 @@ export interface IntakeConfig {
   /** Operator alerts are aggregated per provider, event type and outcome over windows of this many minutes. */
   alertWindowMinutes: number;
   customDomain?: CustomDomain;
+  /**
+   * Event items the release before 2026-11-30 also reads (context `compatibleEventItems: true`), for an
+   * update from it that may have to be rolled back; deploy once more without it when the update holds.
+   */
+  compatibleEventItems: boolean;
 }
 
 export const DEFAULTS = {
@@ -126,7 +131,15 @@ function readContext(node: Node): IntakeConfig {
       DEFAULTS.api5xxAlarmPercent,
     ),
     ...readDayTwoConfig(get),
+    compatibleEventItems: flag('compatibleEventItems', get('compatibleEventItems')),
   };
+}
+
+/** A yes/no setting: true, false or absent (the CLI's `-c key=true` arrives as text). */
+function flag(key: string, value: unknown): boolean {
+  if (value === undefined || value === false || value === 'false') return false;
+  if (value === true || value === 'true') return true;
+  throw new Error(`context "${key}" must be true or false; got ${JSON.stringify(value)}`);
 }
 
 /** Alarm windows and thresholds, alert aggregation, the custom domain. */

@@ -29,6 +29,8 @@ export interface WebhookApiProps {
   customDomain?: CustomDomain;
   providers: readonly string[];
   providerSettings: Record<string, ProviderDeploySettings>;
+  /** Event items the earlier release also reads (see `IntakeConfig.compatibleEventItems`). */
+  compatibleEventItems?: boolean;
   secretOf: (provider: string) => secretsmanager.ISecret;
   table: dynamodb.ITable;
   topic: sns.ITopic;
@@ -112,6 +114,7 @@ export class WebhookApi extends Construct {
           ...(settings.signatureHeader ? { [ENV.signatureHeader]: settings.signatureHeader } : {}),
           ...(settings.toleranceSeconds ? { [ENV.toleranceSeconds]: String(settings.toleranceSeconds) } : {}),
           ...(settings.retentionDays ? { [ENV.retentionDays]: String(settings.retentionDays) } : {}),
+          ...(props.compatibleEventItems ? { [ENV.eventItems]: 'compatible' } : {}),
         },
         logRetention: props.logRetention,
         ...(props.logRemovalPolicy ? { logRemovalPolicy: props.logRemovalPolicy } : {}),

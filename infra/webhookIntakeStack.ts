@@ -63,6 +63,7 @@ export class WebhookIntakeStack extends Stack {
       ...(config.customDomain ? { customDomain: config.customDomain } : {}),
       providers: PROVIDER_NAMES,
       providerSettings: config.providerSettings,
+      compatibleEventItems: config.compatibleEventItems,
       secretOf: (provider) => secrets.of(provider),
       table,
       topic: delivery.topic,

@@ -20,6 +20,11 @@ export const ENV = {
   retentionDays: 'RETENTION_DAYS',
   /** Length of an operator alert aggregation window, minutes (event handler). */
   alertWindowMinutes: 'ALERT_WINDOW_MINUTES',
+  /**
+   * `compatible`: the ingest writes event items the release before 2026-11-30 also reads (event deflated,
+   * payload hash in `h`), for an update that may have to be rolled back. Unset: compact items.
+   */
+  eventItems: 'EVENT_ITEMS',
 } as const;
 
 /** Operator alerts are aggregated over windows of this many minutes when a deployment says nothing. */

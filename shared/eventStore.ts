@@ -133,16 +133,17 @@ export function conflictOf(pk: string, event: NormalizedEvent, hash: string) {
 export function eventItem(
   pk: string,
   event: NormalizedEvent,
-  args: { retentionSeconds: number; now: Date },
+  args: { retentionSeconds: number; now: Date; compatible?: boolean },
   json?: string,
 ): Record<string, AttributeValue> {
   const item: Record<string, AttributeValue> = {
     [A.pk]: s(pk),
-    [A.marker]: s(EVENT_MARK),
+    // Compatible items hold the payload hash the earlier release compares; compact ones a mark.
+    [A.marker]: s(args.compatible ? payloadHash(event.data) : EVENT_MARK),
     [A.receivedAt]: n(new Date(event.receivedat).getTime()),
     [A.expiry]: expiry(args.now, args.retentionSeconds),
   };
-  item[A.event] = storedEvent(event, json, itemBytes(item));
+  item[A.event] = args.compatible ? { B: packEvent(event, json) } : storedEvent(event, json, itemBytes(item));
   return item;
 }
 
@@ -262,9 +263,15 @@ export function eventOfStreamImage(image: StreamImage | undefined): StoredEvent 
  * inside the condition, because TTL deletion is lazy.
  */
 export class EventStore {
+  /**
+   * @param options.compatibleItems write event items the release before 2026-11-30 also reads (see
+   *   `ENV.eventItems`): its stream publisher reads only deflated events, and its ingest compares the
+   *   payload hash in `h`. Costs a canonical form, a hash and a deflate per accepted event.
+   */
   constructor(
     private readonly client: DynamoDBClient,
     readonly table: string,
+    private readonly options: { compatibleItems?: boolean } = {},
   ) {}
 
   /**
@@ -484,7 +491,8 @@ export class EventStore {
     args: { retentionSeconds: number; now: Date; abortSignal?: WriteSignal },
     json?: string,
   ) {
-    return this.putIfAbsent(eventItem(pk, event, args, json), args.now, args.abortSignal);
+    const item = eventItem(pk, event, { ...args, compatible: this.options.compatibleItems === true }, json);
+    return this.putIfAbsent(item, args.now, args.abortSignal);
   }
 
   /**

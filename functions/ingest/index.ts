@@ -38,7 +38,9 @@ const keys = cachedKeySource(
 export const handler = makeIngestHandler({
   provider,
   keys,
-  store: new EventStore(new DynamoDBClient(CLIENT_CONFIG), requiredEnv(ENV.table)),
+  store: new EventStore(new DynamoDBClient(CLIENT_CONFIG), requiredEnv(ENV.table), {
+    compatibleItems: process.env[ENV.eventItems] === 'compatible',
+  }),
   publisher: new EventPublisher(new SNSClient(INLINE_PUBLISH_CLIENT_CONFIG), requiredEnv(ENV.topicArn)),
   retentionSeconds: numberEnv(ENV.retentionDays, DEFAULT_RETENTION_DAYS) * 24 * 3600,
   // These clients end every call by themselves within these limits.

@@ -43,6 +43,7 @@ describe('deployment configuration from CDK context', () => {
     [{ subscribers: [{ name: 'a', consumerAccountId: '12345' }] }, /12-digit AWS account id/],
     [{ subscribers: [{ name: 'a', queue: 'x' }] }, /unknown keys: queue/],
     [{ providerSettings: { stripe: {} } }, /unknown provider/],
+    [{ compatibleEventItems: 'yes' }, /"compatibleEventItems" must be true or false/],
   ])('refuses %j with a message that says what to fix', (context, message) => {
     expect(() => configFrom(context)).toThrow(message);
   });

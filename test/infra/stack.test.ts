@@ -516,6 +516,23 @@ describe('the cdk-nag checks', () => {
   });
 });
 
+describe('compatible event items, for an update from the release before 2026-11-30', () => {
+  it('tells every ingest function so with `-c compatibleEventItems=true`, and none without it', () => {
+    const ingestEnvs = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function'))
+        .map(
+          (fn) =>
+            (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables,
+        )
+        .filter((variables) => variables?.[ENV.provider] !== undefined);
+    const compatible = ingestEnvs(synthIntake({ compatibleEventItems: 'true' }).template);
+    expect(compatible).toHaveLength(PROVIDER_NAMES.length);
+    for (const variables of compatible) expect(variables?.[ENV.eventItems]).toBe('compatible');
+    for (const variables of ingestEnvs(synthIntake().template))
+      expect(variables?.[ENV.eventItems]).toBeUndefined();
+  });
+});
+
 describe('the stack, prod with subscribers', () => {
   let template: Template;
   let findings: ReturnType<typeof synthIntake>['findings'];

@@ -189,6 +189,21 @@ describe('the event store', () => {
     expect(await store.scanEvents()).toHaveLength(1);
   });
 
+  it('compatible items (for an update that may be rolled back) hold the deflated event and the payload hash the earlier release reads', async () => {
+    const { client, store } = await freshStore();
+    const compatible = new EventStore(client, store.table, { compatibleItems: true });
+    const t0 = new Date();
+    const delivery = aparaEvent('order.completed', t0);
+
+    await compatible.put(putRequest(delivery, t0));
+
+    const [item] = await scanRaw(store.table);
+    expect(item && holdsDeflatedEvent(item)).toBe(true);
+    expect(item?.[EVENT_TABLE.eventItemMarker]?.S).toBe(payloadHash(delivery.event.data));
+    expect((await store.get(putRequest(delivery, t0).pk))?.event).toEqual(delivery.event);
+    expect((await store.put(putRequest(aparaEvent('order.completed', t0), t0))).kind).toBe('duplicate');
+  });
+
   it('an expired record is replaced by exactly one of two writers racing for its key; the other sees the winner', async () => {
     const { store, sent, beforeNext } = await freshStore();
     const t0 = new Date('2026-01-01T00:00:00Z');
