@@ -51,6 +51,14 @@ import {
 } from '../support/testStack.ts';
 
 const localServers = useLocalServers();
+
+/** A DynamoDB client as the Lambda functions build it (`CLIENT_CONFIG`), pointed at `endpoint`. */
+const lambdaDynamoDbAt = (endpoint: string) =>
+  new DynamoDBClient({ ...CLIENT_CONFIG, endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+
+/** An SNS client as the Lambda functions build it (`CLIENT_CONFIG`), pointed at `endpoint`. */
+const lambdaSnsAt = (endpoint: string) =>
+  new SNSClient({ ...CLIENT_CONFIG, endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** One sample per provider that normalizes to a real entity; a provider not listed uses its first sample. */
@@ -252,8 +260,6 @@ describe('stored means published', () => {
   it('SNS refusing connections, then hanging: 200 within the ingest budget; each event published once when SNS is back', async () => {
     const refusedPort = await freePort();
     const hanging = await hangingEndpoint();
-    const snsAt = (endpoint: string) =>
-      new SNSClient({ ...CLIENT_CONFIG, endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
     let snsBack = false;
     const streamSns = localClients(localServers().endpoints).sns;
     const send = streamSns.send.bind(streamSns) as (command: unknown) => Promise<unknown>;
@@ -262,11 +268,11 @@ describe('stored means published', () => {
       return send(command);
     }) as typeof streamSns.send;
     const refusing = await testStack(localServers(), {
-      ingestSns: snsAt(`http://127.0.0.1:${refusedPort}`),
+      ingestSns: lambdaSnsAt(`http://127.0.0.1:${refusedPort}`),
       streamSns,
     });
     const hangingStack = await testStack(localServers(), {
-      ingestSns: snsAt(hanging.url),
+      ingestSns: lambdaSnsAt(hanging.url),
       share: refusing,
     });
     const budget = FUNCTION_SIZING.ingest.timeoutSeconds * 1000;
@@ -396,12 +402,7 @@ describe('stored means published', () => {
 describe('deadlines hold', () => {
   it('a Lambda client (CLIENT_CONFIG) gives up a call that never answers by itself, with no abort signal', async () => {
     const hanging = await hangingEndpoint();
-    const client = new DynamoDBClient({
-      ...CLIENT_CONFIG,
-      endpoint: hanging.url,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const client = lambdaDynamoDbAt(hanging.url);
     try {
       const call = new EventStore(client, 'any').get('apara#EV-1').then(
         () => 'answered',
@@ -419,12 +420,7 @@ describe('deadlines hold', () => {
 
   it('DynamoDB accepts connections and never answers: the ingest answers 503 within its budget', async () => {
     const hanging = await hangingEndpoint();
-    const neverAnswers = new DynamoDBClient({
-      ...CLIENT_CONFIG,
-      endpoint: hanging.url,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const neverAnswers = lambdaDynamoDbAt(hanging.url);
     const store = new EventStore(neverAnswers, 'any');
     const t = await testStack(localServers(), { ingestStore: store });
     const budget = FUNCTION_SIZING.ingest.timeoutSeconds * 1000;
@@ -526,12 +522,7 @@ describe('deadlines hold', () => {
 
   it('SNS never answers: the stream publisher reports the record failed within its budget', async () => {
     const hanging = await hangingEndpoint();
-    const sns = new SNSClient({
-      ...CLIENT_CONFIG,
-      endpoint: hanging.url,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const sns = lambdaSnsAt(hanging.url);
     const t = await testStack(localServers(), { streamPublisher: false });
     await t.deliver('apara', sample('apara', 'order.completed'));
     const [stored] = await t.stack.store.scanEvents();
@@ -555,12 +546,7 @@ describe('deadlines hold', () => {
     const t = await testStack(localServers());
     await t.deliver('apara', sample('apara', 'order.completed'));
     const [body] = await t.auditMessages();
-    const neverAnswers = new DynamoDBClient({
-      ...CLIENT_CONFIG,
-      endpoint: hanging.url,
-      region: 'us-east-1',
-      credentials: LOCAL_CREDENTIALS,
-    });
+    const neverAnswers = lambdaDynamoDbAt(hanging.url);
     const store = new EventStore(neverAnswers, 'any');
     const handler = makeEventHandler({
       states: new EntityStateStore(store),
