@@ -148,20 +148,16 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
 
     const { event } = result;
     const budget = () => Math.max(1, remainingMs() - INGEST_BUDGET.answerReserveMs);
-    const within = (ms: number, limitMs: number | undefined) =>
-      limitMs !== undefined && limitMs <= ms ? undefined : deadline(ms);
-    // The first write needs no signal when its client ends it in time; a second write (a conflict, an
-    // expired record replaced) gets one, bounded by what is left then.
-    let storeDeadline: Deadline | undefined;
-    let writes = 0;
-    const storeSignal = () => {
-      writes += 1;
-      if (writes === 1 && deps.callLimits !== undefined && deps.callLimits.storeMs <= budget())
-        return undefined;
-      storeDeadline ??= deadline(budget());
-      return storeDeadline.signal;
+    // A call gets a signal unless its client ends it within `ms` by itself; every timer is cleared after.
+    const deadlines: Deadline[] = [];
+    const signalWithin = (ms: number, limitMs: number | undefined) => {
+      if (limitMs !== undefined && limitMs <= ms) return undefined;
+      const bound = deadline(ms);
+      deadlines.push(bound);
+      return bound.signal;
     };
-    let publishDeadline: Deadline | undefined;
+    // Only the first write may go without: a second (a conflict, an expired record replaced) adds to it.
+    let writes = 0;
     let kept: KeepResult;
     try {
       kept = await keepEvent(
@@ -172,16 +168,16 @@ export function makeIngestHandler(deps: IngestDependencies): IngestHandler {
           event,
           retentionSeconds,
           now: receivedAt,
-          storeSignal,
-          publishSignal: () => {
-            publishDeadline = within(Math.min(INGEST_BUDGET.publishMs, budget()), deps.callLimits?.publishMs);
-            return publishDeadline?.signal;
+          storeSignal: () => {
+            writes += 1;
+            return signalWithin(budget(), writes === 1 ? deps.callLimits?.storeMs : undefined);
           },
+          publishSignal: () =>
+            signalWithin(Math.min(INGEST_BUDGET.publishMs, budget()), deps.callLimits?.publishMs),
         },
       );
     } finally {
-      storeDeadline?.clear();
-      publishDeadline?.clear();
+      for (const bound of deadlines) bound.clear();
     }
     const fields = { provider: provider.name, eventId: event.id, type: event.type, outcome: event.outcome };
     switch (kept.kind) {

@@ -20,24 +20,20 @@ export function hashOfCanonical(canonicalText: string): string {
 
 /**
  * The canonical form of a JSON value: keys sorted, no white space, numbers as their digits.
- * `known` holds the forms of nested objects and arrays already built: the parser builds every form
- * bottom-up from its children's, so no level is walked twice.
  */
-export function canonical(value: unknown, known?: ReadonlyMap<object, string>): string {
+export function canonical(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (isLosslessNumber(value)) return value.value;
-  const form = known?.get(value);
-  if (form !== undefined) return form;
   if (Array.isArray(value)) {
     let text = '[';
-    for (let i = 0; i < value.length; i += 1) text += `${i === 0 ? '' : ','}${canonical(value[i], known)}`;
+    for (let i = 0; i < value.length; i += 1) text += `${i === 0 ? '' : ','}${canonical(value[i])}`;
     return `${text}]`;
   }
   const keys = Object.keys(value).sort();
   let text = '{';
   for (let i = 0; i < keys.length; i += 1) {
     const key = keys[i] as string;
-    text += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key], known)}`;
+    text += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`;
   }
   return `${text}}`;
 }

@@ -152,7 +152,7 @@ describe('a scan of a large table, as the operator runs it', () => {
   }, 60_000);
 
   it('stops cleanly on Ctrl-C (SIGINT) with what it found so far, exit code 130', async () => {
-    let interrupted = false;
+    const ctrlC = ctrlCAtFirstProgressLine();
     const run = await ops(
       stateDir,
       [
@@ -167,16 +167,10 @@ describe('a scan of a large table, as the operator runs it', () => {
         '--limit',
         '100000',
       ],
-      (stderr, child) => {
-        // The first progress line: a tenth of the table is read, nine tenths are left.
-        if (!interrupted && /^scan /m.test(stderr)) {
-          interrupted = true;
-          child.kill('SIGINT');
-        }
-      },
+      ctrlC.atFirstProgressLine,
     );
 
-    expect(interrupted).toBe(true);
+    expect(ctrlC.sent()).toBe(true);
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.stderr).toMatch(
       /stopped \(Ctrl-C\) after [\d,]+ of ~20,00\d items read, [\d,.]+ read units in \d+s: what was found so far \([\d,]+\) is partial/,
@@ -188,7 +182,7 @@ describe('a scan of a large table, as the operator runs it', () => {
   }, 120_000);
 
   it('a replay stopped by Ctrl-C during its scan publishes nothing, and says so', async () => {
-    let interrupted = false;
+    const ctrlC = ctrlCAtFirstProgressLine();
     const run = await ops(
       stateDir,
       [
@@ -203,15 +197,10 @@ describe('a scan of a large table, as the operator runs it', () => {
         '--since',
         '1d',
       ],
-      (stderr, child) => {
-        if (!interrupted && /^scan /m.test(stderr)) {
-          interrupted = true;
-          child.kill('SIGINT');
-        }
-      },
+      ctrlC.atFirstProgressLine,
     );
 
-    expect(interrupted).toBe(true);
+    expect(ctrlC.sent()).toBe(true);
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect(run.stderr).toMatch(
       /^ops: stopped during the scan, after [\d,]+ of ~20,00\d items read, [\d,.]+ read units: nothing was done$/m,
@@ -278,3 +267,20 @@ describe('fitWidths', () => {
     expect(fitWidths([19, 40, 30], [[2]], 200)).toEqual([19, 40, 30]);
   });
 });
+
+/**
+ * Ctrl-C for an `ops` run, sent once at its first scan progress line: a tenth of the table read, nine
+ * tenths left. `sent()` says whether it was.
+ */
+function ctrlCAtFirstProgressLine() {
+  let sent = false;
+  return {
+    atFirstProgressLine(stderr: string, child: import('node:child_process').ChildProcess) {
+      if (!sent && /^scan /m.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    },
+    sent: () => sent,
+  };
+}

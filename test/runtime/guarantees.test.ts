@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { DynamoDBRecord, SQSRecord } from 'aws-lambda';
+import type { DynamoDBRecord } from 'aws-lambda';
 import * as v from 'valibot';
 import { bundleLambda } from '../../bench/bundle.ts';
 import { CLIENT_CALL_MAX_MS, CLIENT_CONFIG, INLINE_PUBLISH_MAX_MS } from '../../functions/awsConfig.ts';
@@ -30,6 +30,7 @@ import {
 } from '../../shared/publisher.ts';
 import { STREAM_EVENT_FILTER } from '../../shared/resources.ts';
 import { startBundledIngest } from '../support/bundledIngest.ts';
+import { sqsRecord } from '../support/lambdaEvents.ts';
 import { personalDataIn, personalValues } from '../support/personalData.ts';
 import { sample, samplesOf } from '../support/samples.ts';
 import {
@@ -51,6 +52,23 @@ import {
 } from '../support/testStack.ts';
 
 const localServers = useLocalServers();
+
+/**
+ * An APARA delivery to `stack`'s ingest as an invocation with `budgetMs` to live (its context's remaining
+ * time runs down), failing the test if it is not answered by then: what a function timeout would do.
+ */
+function deliverInBudget(
+  stack: Awaited<ReturnType<typeof testStack>>,
+  body: Buffer,
+  budgetMs: number,
+  what: string,
+) {
+  return within(
+    budgetMs,
+    what,
+    stack.deliver('apara', body, { context: deadlineContext('ingest-apara', budgetMs) }),
+  );
+}
 
 /** A DynamoDB client as the Lambda functions build it (`CLIENT_CONFIG`), pointed at `endpoint`. */
 const lambdaDynamoDbAt = (endpoint: string) =>
@@ -278,19 +296,17 @@ describe('stored means published', () => {
     const budget = FUNCTION_SIZING.ingest.timeoutSeconds * 1000;
 
     try {
-      const first = await within(
+      const first = await deliverInBudget(
+        refusing,
+        sample('apara', 'order.completed'),
         budget,
         'the ingest with SNS refusing',
-        refusing.deliver('apara', sample('apara', 'order.completed'), {
-          context: deadlineContext('ingest-apara', budget),
-        }),
       );
-      const second = await within(
+      const second = await deliverInBudget(
+        hangingStack,
+        sample('apara', 'order.fund_settled'),
         budget,
         'the ingest with SNS hanging',
-        hangingStack.deliver('apara', sample('apara', 'order.fund_settled'), {
-          context: deadlineContext('ingest-apara', budget),
-        }),
       );
       expect([first.statusCode, second.statusCode]).toEqual([200, 200]);
       expect([answerOf(first).status, answerOf(second).status]).toEqual(['accepted', 'accepted']);
@@ -425,12 +441,11 @@ describe('deadlines hold', () => {
     const t = await testStack(localServers(), { ingestStore: store });
     const budget = FUNCTION_SIZING.ingest.timeoutSeconds * 1000;
     try {
-      const response = await within(
+      const response = await deliverInBudget(
+        t,
+        sample('apara', 'order.completed'),
         budget,
         'the ingest with DynamoDB hanging',
-        t.deliver('apara', sample('apara', 'order.completed'), {
-          context: deadlineContext('ingest-apara', budget),
-        }),
       );
       expect(response.statusCode).toBe(503);
       expect(answerOf(response)).toEqual({ status: 'unavailable' });
@@ -508,12 +523,11 @@ describe('deadlines hold', () => {
     });
     const budget = 4_000;
 
-    const response = await within(
+    const response = await deliverInBudget(
+      lambdaLike,
+      sample('apara', 'order.fund_failed'),
       budget,
       'the ingest with a conflict write that hangs',
-      lambdaLike.deliver('apara', sample('apara', 'order.fund_failed'), {
-        context: deadlineContext('ingest-apara', budget),
-      }),
     );
 
     expect(writes).toBe(2);
@@ -568,27 +582,6 @@ describe('deadlines hold', () => {
     }
   });
 });
-
-/** An SQS FIFO record as Lambda hands it to the event handler. */
-function sqsRecord(messageId: string, body: string): SQSRecord {
-  return {
-    messageId,
-    receiptHandle: messageId,
-    body,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: '0',
-      SenderId: 'local',
-      ApproximateFirstReceiveTimestamp: '0',
-      MessageGroupId: 'g',
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q.fifo',
-    awsRegion: 'us-east-1',
-  };
-}
 
 /** The first record of a test stack's table stream, as Lambda hands it to the stream publisher. */
 async function firstStreamRecord(t: Awaited<ReturnType<typeof testStack>>): Promise<DynamoDBRecord> {

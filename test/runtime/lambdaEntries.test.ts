@@ -14,6 +14,7 @@ import { startStreamPoller } from '../../local/streamPoller.ts';
 import { ENV } from '../../shared/config.ts';
 import { signerOf } from '../../shared/providers/signers.ts';
 import { bundledIngest } from '../support/bundledIngest.ts';
+import { sqsRecord } from '../support/lambdaEvents.ts';
 import { sample } from '../support/samples.ts';
 import { drain, until, useLocalServers } from '../support/testStack.ts';
 
@@ -51,25 +52,7 @@ describe('the Lambda entries, wired from their environment as in AWS', () => {
     expect(messages).toHaveLength(1);
     const result = await eventHandler.handler(
       {
-        Records: [
-          {
-            messageId: 'm1',
-            receiptHandle: 'r1',
-            body: messages[0] ?? '',
-            attributes: {
-              ApproximateReceiveCount: '1',
-              SentTimestamp: '0',
-              SenderId: 'local',
-              ApproximateFirstReceiveTimestamp: '0',
-              MessageGroupId: 'g',
-            },
-            messageAttributes: {},
-            md5OfBody: '',
-            eventSource: 'aws:sqs',
-            eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q.fifo',
-            awsRegion: 'us-east-1',
-          },
-        ],
+        Records: [sqsRecord('m1', messages[0] ?? '')],
       },
       localContext('event-handler'),
     );
